@@ -1,0 +1,126 @@
+"""Velocity networks ``v(z, t)``."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["ACTIVATIONS", "VelocityMLP"]
+
+ACTIVATIONS = {
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "silu": nn.SiLU,
+    "gelu": nn.GELU,
+    "elu": nn.ELU,
+    "softplus": nn.Softplus,
+}
+
+
+def _normal_pdf(a: torch.Tensor) -> torch.Tensor:
+    return torch.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
+
+
+# Derivatives of the activations, used by the closed-form Jacobian trace.
+_DERIVATIVES = {
+    "tanh": lambda a: 1 - torch.tanh(a) ** 2,
+    "relu": lambda a: (a > 0).to(a.dtype),
+    "silu": lambda a: torch.sigmoid(a) * (1 + a * (1 - torch.sigmoid(a))),
+    "gelu": lambda a: 0.5 * (1 + torch.erf(a / math.sqrt(2))) + a * _normal_pdf(a),
+    "elu": lambda a: torch.where(a > 0, torch.ones_like(a), torch.exp(a)),
+    "softplus": torch.sigmoid,
+}
+
+
+class VelocityMLP(nn.Module):
+    """Multi-layer perceptron on the concatenation ``(z, t)``.
+
+    Args:
+        features: Dimension d of the state z.
+        hidden: Width of each hidden layer.
+        depth: Number of hidden layers.
+        activation: One of ``ACTIVATIONS`` (smooth ones keep the divergence
+            continuous; ``"relu"`` makes it piecewise constant).
+        generator: Draws the initial weights, so that a seed fixes the net.
+
+    Shapes: ``z`` is (..., d) and ``t`` is (...) ; the output is (..., d).
+
+    Example:
+        >>> net = VelocityMLP(2, hidden=16, depth=2, generator=torch.Generator().manual_seed(0))
+        >>> net(torch.zeros(5, 2), torch.zeros(5)).shape
+        torch.Size([5, 2])
+    """
+
+    def __init__(
+        self,
+        features: int,
+        *,
+        hidden: int = 512,
+        depth: int = 2,
+        activation: str = "tanh",
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        if depth < 1:
+            raise ValueError(f"depth must be at least 1, got {depth}")
+        if hidden < 1:
+            raise ValueError(f"hidden must be at least 1, got {hidden}")
+        layers: list[nn.Module] = []
+        width = features + 1
+        for _ in range(depth):
+            layers += [nn.Linear(width, hidden), ACTIVATIONS[activation]()]
+            width = hidden
+        layers.append(nn.Linear(width, features))
+        self.net = nn.Sequential(*layers)
+        self.features = features
+        self.depth = depth
+        self.activation = activation
+        self.reset_parameters(generator)
+
+    @torch.no_grad()
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """PyTorch's default uniform initialisation, drawn from ``generator``."""
+        for module in self.net:
+            if isinstance(module, nn.Linear):
+                bound = 1.0 / math.sqrt(module.in_features)
+                for param in (module.weight, module.bias):
+                    values = torch.rand(param.shape, generator=generator, dtype=torch.float64)
+                    param.copy_((2 * values - 1) * bound)
+
+    def forward(self, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([z, t[..., None].to(z.dtype)], dim=-1))
+
+    @property
+    def has_closed_form_trace(self) -> bool:
+        """Whether `trace_jacobian` applies (one or two hidden layers)."""
+        return self.depth <= 2
+
+    def trace_jacobian(self, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Exact ``tr(dv/dz)`` per row in one forward pass, shape (n,).
+
+        With ``D_k`` the activation derivatives of hidden layer k and
+        ``W_1z`` the first layer's columns acting on z, the Jacobian is
+        ``W_out D_L W_L ... D_1 W_1z``. For depth 2 its trace is the bilinear
+        form ``d_2^T (W_2 ∘ M^T) d_1`` with the constant ``M = W_1z W_out``, so
+        the cost is that of one hidden layer, whatever the dimension.
+        """
+        if not self.has_closed_form_trace:
+            raise ValueError(f"the closed-form trace needs depth <= 2, this net has depth {self.depth}")
+        linears = [m for m in self.net if isinstance(m, nn.Linear)]
+        act = ACTIVATIONS[self.activation]()
+        derivative = _DERIVATIVES[self.activation]
+        first, last = linears[0], linears[-1]
+        w_1z = first.weight[:, : self.features]
+        pre_1 = first(torch.cat([z, t[..., None].to(z.dtype)], dim=-1))
+        d_1 = derivative(pre_1)
+        if self.depth == 1:
+            return d_1 @ (w_1z * last.weight.T).sum(-1)
+        middle = linears[1]
+        pre_2 = middle(act(pre_1))
+        d_2 = derivative(pre_2)
+        kernel = middle.weight * (w_1z @ last.weight).T
+        return ((d_1 @ kernel.T) * d_2).sum(-1)

@@ -1,0 +1,83 @@
+"""The result object returned by every estimate."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+__all__ = ["MIResult", "UNITS"]
+
+UNITS = {"nats": 1.0, "bits": 1.0 / math.log(2.0)}
+_Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class MIResult:
+    """An estimate with its uncertainty.
+
+    Attributes:
+        value: The estimate, in ``unit``. Not clipped at zero: independent data
+            can give small negative values, and clipping would bias averages.
+        stderr: Its standard error, in ``unit``.
+        interval: 95% interval ``(low, high)``, in ``unit``.
+        interval_kind: What the interval covers. ``"monte_carlo"`` covers the
+            Monte-Carlo error of the final average for one trained net only,
+            not the variability from the data and the training.
+        n_train: Rows used to train the velocity net.
+        n_eval: Held-out rows the estimate was computed on.
+        n_mc: Monte-Carlo units averaged.
+        unit: ``"nats"`` or ``"bits"``.
+        method: Which estimator produced it, e.g. ``"jFMMI"``.
+        seconds: Wall time of fit and estimate.
+        random_state: The integer seed that reproduces the run, if known.
+    """
+
+    value: float
+    stderr: float
+    interval: tuple[float, float]
+    n_train: int
+    n_eval: int
+    n_mc: int
+    unit: str = "nats"
+    interval_kind: str = "monte_carlo"
+    method: str = "jFMMI"
+    seconds: float = float("nan")
+    random_state: int | None = None
+    options: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_mean(cls, value: float, stderr: float, **kwargs) -> MIResult:
+        """Build a result with the normal 95% interval ``value ± 1.96 stderr``."""
+        half = _Z95 * stderr
+        return cls(value=value, stderr=stderr, interval=(value - half, value + half), **kwargs)
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def to(self, unit: str) -> MIResult:
+        """The same result in ``"nats"`` or ``"bits"``."""
+        if unit not in UNITS:
+            raise ValueError(f"unit must be one of {sorted(UNITS)}, got {unit!r}")
+        factor = UNITS[unit] / UNITS[self.unit]
+        return dataclasses.replace(
+            self,
+            value=self.value * factor,
+            stderr=self.stderr * factor,
+            interval=(self.interval[0] * factor, self.interval[1] * factor),
+            unit=unit,
+        )
+
+    def as_dict(self) -> dict:
+        """A JSON-ready dictionary."""
+        out = dataclasses.asdict(self)
+        out["interval"] = list(self.interval)
+        return out
+
+    def __str__(self) -> str:
+        low, high = self.interval
+        return (
+            f"{self.method}: {self.value:.4f} ± {self.stderr:.4f} {self.unit} "
+            f"(95% {self.interval_kind} interval [{low:.4f}, {high:.4f}]; "
+            f"n_train={self.n_train}, n_eval={self.n_eval})"
+        )

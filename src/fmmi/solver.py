@@ -1,0 +1,37 @@
+"""Integrating the flow ``dz/dt = v(z, t)`` from t = 0 to t = 1 (for pictures, not for estimates)."""
+
+from __future__ import annotations
+
+import torch
+
+from .divergence import Velocity
+
+__all__ = ["rk4_trajectory"]
+
+
+@torch.no_grad()
+def rk4_trajectory(velocity: Velocity, z_0: torch.Tensor, n_steps: int = 50) -> torch.Tensor:
+    """Classical Runge–Kutta with ``n_steps`` equal steps.
+
+    Args:
+        velocity: ``velocity(z, t)`` with z of shape (n, d) and t of shape (n,).
+        z_0: Starting points at t = 0, shape (n, d).
+
+    Returns:
+        The states at ``t = 0, 1/n_steps, ..., 1``, shape (n_steps + 1, n, d).
+    """
+    if n_steps < 1:
+        raise ValueError(f"n_steps must be at least 1, got {n_steps}")
+    h = 1.0 / n_steps
+    z = z_0
+    states = [z]
+    ones = torch.ones(z.shape[0], dtype=z.dtype, device=z.device)
+    for step in range(n_steps):
+        t = step * h
+        k_1 = velocity(z, ones * t)
+        k_2 = velocity(z + 0.5 * h * k_1, ones * (t + 0.5 * h))
+        k_3 = velocity(z + 0.5 * h * k_2, ones * (t + 0.5 * h))
+        k_4 = velocity(z + h * k_3, ones * (t + h))
+        z = z + h / 6 * (k_1 + 2 * k_2 + 2 * k_3 + k_4)
+        states.append(z)
+    return torch.stack(states)

@@ -1,0 +1,86 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from fmmi.cli import main
+from fmmi.distributions import CorrelatedGaussian
+
+FAST_FLAGS = ["--steps", "300", "--hidden", "64", "--seed", "0", "--no-progress"]
+
+
+@pytest.fixture
+def gaussian_csv(tmp_path):
+    x, y = CorrelatedGaussian.from_mi(0.5).sample(2000, random_state=0)
+    path = tmp_path / "data.csv"
+    np.savetxt(path, np.hstack([x, y, y + x]), delimiter=",", header="u,v,w", comments="")
+    return path
+
+
+def test_estimate_json(gaussian_csv, capsys):
+    assert main(["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--json", *FAST_FLAGS]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["unit"] == "nats" and record["dim_x"] == 1 and record["dim_y"] == 1
+    assert record["value"] == pytest.approx(0.5, abs=0.1)
+    low, high = record["interval"]
+    assert low <= record["value"] <= high
+
+
+def test_estimate_line_in_bits(tmp_path, capsys):
+    x, y = CorrelatedGaussian.from_mi(0.5).sample(1000, random_state=0)
+    np.save(tmp_path / "d.npy", np.hstack([x, y]))
+    assert main(["estimate", str(tmp_path / "d.npy"), "--bits", *FAST_FLAGS]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("I(X;Y) = ") and "bits" in line and "\n" not in line
+
+
+def test_estimate_npz_two_arrays(tmp_path, capsys):
+    x, y = CorrelatedGaussian.from_mi(0.5).sample(1000, random_state=0)
+    np.savez(tmp_path / "d.npz", features=x, labels=y)
+    code = main(["estimate", str(tmp_path / "d.npz"), "--x-key", "features", "--y-key", "labels", "--json", *FAST_FLAGS])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["n_eval"] == 500
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["estimate", "missing.csv"], "no such file"),
+        (["estimate", "{csv}"], "has 3 columns; choose X and Y"),
+        (["estimate", "{csv}", "--x", "u"], "--x and --y go together"),
+        (["estimate", "{csv}", "--x", "u", "--y", "nope"], "no column 'nope'"),
+    ],
+)
+def test_estimate_errors(gaussian_csv, capsys, args, message):
+    args = [a.replace("{csv}", str(gaussian_csv)) for a in args]
+    assert main(args) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_usage_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--steps", "0"])
+    assert exit_info.value.code == 2
+
+
+def test_demo_quick_writes_its_figures(tmp_path, capsys):
+    out = tmp_path / "demo"
+    args = ["demo", "--quick", "--steps", "50", "--samples", "1000", "--mc-samples", "2000"]
+    assert main([*args, "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "true MI:      0.8304 nats" in printed and "estimated MI:" in printed and "time:" in printed
+    assert sorted(p.name for p in out.iterdir()) == ["convergence.png", "flow.gif", "loss.png", "result.json"]
+    record = json.loads((out / "result.json").read_text())
+    assert record["true_mi"] == pytest.approx(0.8304)
+    assert record["result"]["n_mc"] == 2000
+    from PIL import Image
+
+    with Image.open(out / "flow.gif") as gif:
+        assert gif.n_frames > 10
+
+
+def test_python_dash_m():
+    done = subprocess.run([sys.executable, "-m", "fmmi", "--version"], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("fmmi ")

@@ -1,0 +1,44 @@
+import pytest
+import torch
+from torch.func import jacrev, vmap
+
+from fmmi.nn import ACTIVATIONS, VelocityMLP
+
+
+def full_trace(net, z, t):
+    jac = vmap(jacrev(lambda z_i, t_i: net(z_i[None], t_i[None])[0]))(z, t)
+    return torch.diagonal(jac, dim1=-2, dim2=-1).sum(-1)
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("depth", [1, 2])
+def test_closed_form_trace_equals_jacobian_trace(activation, depth):
+    net = VelocityMLP(6, hidden=17, depth=depth, activation=activation, generator=torch.Generator().manual_seed(3))
+    net = net.double()
+    z = torch.randn(50, 6, dtype=torch.float64)
+    t = torch.rand(50, dtype=torch.float64)
+    assert torch.allclose(net.trace_jacobian(z, t), full_trace(net, z, t), atol=1e-12, rtol=1e-10)
+
+
+def test_closed_form_needs_depth_two_at_most():
+    net = VelocityMLP(2, hidden=8, depth=3)
+    assert not net.has_closed_form_trace
+    with pytest.raises(ValueError, match="depth <= 2"):
+        net.trace_jacobian(torch.zeros(1, 2), torch.zeros(1))
+
+
+def test_same_generator_same_weights():
+    a = VelocityMLP(3, hidden=8, generator=torch.Generator().manual_seed(0))
+    b = VelocityMLP(3, hidden=8, generator=torch.Generator().manual_seed(0))
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_shapes_and_options():
+    net = VelocityMLP(4, hidden=8, depth=3, activation="silu")
+    assert net(torch.zeros(5, 4), torch.zeros(5)).shape == (5, 4)
+    assert net(torch.zeros(4), torch.zeros(())).shape == (4,)
+    with pytest.raises(ValueError, match="activation"):
+        VelocityMLP(2, activation="sigmoidal")
+    with pytest.raises(ValueError, match="depth"):
+        VelocityMLP(2, depth=0)

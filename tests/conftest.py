@@ -19,4 +19,4 @@ def gaussian_1d():
 
 
 # Small but real settings for tests that train: seconds, not minutes.
-FAST = dict(hidden=64, steps=400, batch_size=256, n_time=16)
+FAST = dict(hidden=128, steps=600, batch_size=256, lr=3e-3, n_time=16)

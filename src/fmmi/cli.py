@@ -73,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     estimate.add_argument("--steps", type=_positive_int, default=5000, help="training steps (default 5000)")
     estimate.add_argument("--hidden", type=_positive_int, default=512, help="hidden width (default 512)")
     estimate.add_argument("--depth", type=_positive_int, default=2, help="hidden layers (default 2)")
-    estimate.add_argument("--path", default="linear", choices=["linear", "trigonometric"], help="interpolation path")
+    estimate.add_argument(
+        "--path", default="trigonometric", choices=["trigonometric", "linear"], help="interpolation path"
+    )
     estimate.add_argument(
         "--divergence", default="exact", choices=["exact", "hutchinson"], help="divergence (default exact)"
     )

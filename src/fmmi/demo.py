@@ -23,7 +23,7 @@ from .io import atomic_write_text
 from .result import MIResult
 from .solver import rk4_trajectory
 
-__all__ = ["DemoConfig", "run_demo", "SEED_MI"]
+__all__ = ["DemoConfig", "run_demo", "seed_experiment", "SEED_MI"]
 
 SEED_MI = 0.8304
 
@@ -50,18 +50,8 @@ class DemoConfig:
         return cls(**settings)
 
 
-def run_demo(config: DemoConfig, out: str | Path, *, log=print) -> MIResult:
-    """Run the seed experiment and write its figures and numbers into ``out``.
-
-    Writes ``loss.png``, ``convergence.png``, ``flow.gif`` and ``result.json``.
-    """
-    from . import plotting
-
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"output folder {out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
+def seed_experiment(config: DemoConfig) -> tuple[CorrelatedGaussian, FMMI, MIResult]:
+    """Sample the seed's Gaussian, fit the seed's net on half of it, estimate on the other half."""
     dist = CorrelatedGaussian.from_mi(SEED_MI)
     x, y = dist.sample(config.samples, random_state=config.seed)
     estimator = FMMI(
@@ -76,7 +66,22 @@ def run_demo(config: DemoConfig, out: str | Path, *, log=print) -> MIResult:
         device=config.device,
         progress=config.progress,
     )
-    result = estimator.fit_estimate(x, y)
+    return dist, estimator, estimator.fit_estimate(x, y)
+
+
+def run_demo(config: DemoConfig, out: str | Path, *, log=print) -> MIResult:
+    """Run the seed experiment and write its figures and numbers into ``out``.
+
+    Writes ``loss.png``, ``convergence.png``, ``flow.gif`` and ``result.json``.
+    """
+    from . import plotting
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"output folder {out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    dist, estimator, result = seed_experiment(config)
     elapsed = time.perf_counter() - start
 
     log(f"true MI:      {dist.mutual_information:.4f} nats")
@@ -111,23 +116,17 @@ def _animate(estimator: FMMI, dist: CorrelatedGaussian, config: DemoConfig, path
 
     generator = torch.Generator().manual_seed(config.seed + 1)
     x, y = dist.sample(config.particles, random_state=generator)
-    # Standardised product of marginals: y re-paired with x by a permutation.
-    z_0 = np.concatenate([x, y[torch.randperm(config.particles, generator=generator).numpy()]], axis=1)
-    z_0 = torch.as_tensor(z_0 / np.sqrt(np.diag(dist.cov)), dtype=torch.float64)
-    net = estimator.net_
-    learned = rk4_trajectory(lambda z, t: net(z.to(net_dtype(net)), t).double(), z_0.to(net_device(net)), config.frames)
+    y = y[torch.randperm(config.particles, generator=generator).numpy()]  # product of marginals
+    scale = np.sqrt(np.diag(dist.cov))
+    z_0 = torch.as_tensor(np.concatenate([x, y], axis=1) / scale)
+    param = next(estimator.net_.parameters())
+    learned = rk4_trajectory(
+        lambda z, t: estimator.net_(z.to(param), t.to(param)).double(), z_0.to(param.device), config.frames
+    )
     exact = rk4_trajectory(dist.velocity(estimator.path_, estimator.coupling, standardized=True), z_0, config.frames)
     target_x, target_y = dist.sample(3000, random_state=config.seed + 2)
     plotting.animate_flows(
         {"learned flow (jFMMI)": learned.cpu().numpy(), "exact flow (closed form)": exact.numpy()},
         path,
-        background=np.concatenate([target_x, target_y], axis=1) / np.sqrt(np.diag(dist.cov)),
+        background=np.concatenate([target_x, target_y], axis=1) / scale,
     )
-
-
-def net_dtype(net: torch.nn.Module) -> torch.dtype:
-    return next(net.parameters()).dtype
-
-
-def net_device(net: torch.nn.Module) -> torch.device:
-    return next(net.parameters()).device

@@ -41,7 +41,8 @@ def test_estimate_npz_two_arrays(tmp_path, capsys):
     np.savez(tmp_path / "d.npz", features=x, labels=y)
     code = main(["estimate", str(tmp_path / "d.npz"), "--x-key", "features", "--y-key", "labels", "--json", *FAST_FLAGS])
     assert code == 0
-    assert json.loads(capsys.readouterr().out)["n_eval"] == 500
+    record = json.loads(capsys.readouterr().out)
+    assert record["n_eval"] == 1000 and record["n_folds"] == 5 and record["interval_kind"] == "crossfit"
 
 
 @pytest.mark.parametrize(
@@ -84,3 +85,20 @@ def test_demo_quick_writes_its_figures(tmp_path, capsys):
 def test_python_dash_m():
     done = subprocess.run([sys.executable, "-m", "fmmi", "--version"], capture_output=True, text=True, check=True)
     assert done.stdout.startswith("fmmi ")
+
+
+def test_estimate_conditional_mi_and_variants(gaussian_csv, capsys):
+    args = ["estimate", str(gaussian_csv), "--x", "u", "--y", "w", "--z", "v", "--json", *FAST_FLAGS]
+    assert main([*args, "--interval", "monte_carlo"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["quantity"] == "I(X;Y|Z)" and record["dim_z"] == 1 and record["interval_kind"] == "monte_carlo"
+    assert main(["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--variant", "conditional", "--reverse",
+                 "--folds", "3", "--json", *FAST_FLAGS]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["method"] == "cFMMI" and record["n_folds"] == 3 and record["options"]["reverse"] is True
+
+
+def test_entropy_command(gaussian_csv, capsys):
+    assert main(["entropy", str(gaussian_csv), "--x", "u,v", "--interval", "monte_carlo", *FAST_FLAGS]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("h(X) = ") and "nats" in line and "dim=2" in line

@@ -9,11 +9,11 @@ from fmmi.nn import VelocityMLP
 
 
 def full_trace(velocity, z, t):
-    jac = vmap(jacrev(lambda z_i, t_i: velocity(z_i[None], t_i[None])[0]))(z, t)
+    jac = vmap(jacrev(lambda z_i, t_i: velocity(z_i[None], t_i[None], None)[0]))(z, t)
     return torch.diagonal(jac, dim1=-2, dim2=-1).sum(-1)
 
 
-def nonlinear(z, t):
+def nonlinear(z, t, context=None):
     # A field that is not an MLP: exercises the generic (jacrev) path.
     return torch.stack([torch.sin(z[:, 0] * z[:, 1]) + t, z[:, 1] ** 3 * t, torch.tanh(z[:, 2] + z[:, 0])], dim=-1)
 
@@ -64,3 +64,16 @@ def test_bad_options():
         hutchinson_divergence(nonlinear, z, t, probe="uniform")
     with pytest.raises(ValueError, match="n_probes"):
         hutchinson_divergence(nonlinear, z, t, n_probes=0)
+
+
+def test_divergence_with_a_context_is_taken_in_the_state_only():
+    net = VelocityMLP(3, context=2, hidden=16, depth=3, generator=torch.Generator().manual_seed(0)).double()
+    z, c = torch.randn(10, 3, dtype=torch.float64), torch.randn(10, 2, dtype=torch.float64)
+    t = torch.rand(10, dtype=torch.float64)
+    jac = vmap(jacrev(lambda z_i, t_i, c_i: net(z_i[None], t_i[None], c_i[None])[0]))(z, t, c)
+    expected = torch.diagonal(jac, dim1=-2, dim2=-1).sum(-1)
+    assert jac.shape == (10, 3, 3)
+    assert torch.allclose(exact_divergence(net, z, t, c), expected, atol=1e-12)
+    shallow = VelocityMLP(3, context=2, hidden=16, depth=2, generator=torch.Generator().manual_seed(0)).double()
+    jac = vmap(jacrev(lambda z_i, t_i, c_i: shallow(z_i[None], t_i[None], c_i[None])[0]))(z, t, c)
+    assert torch.allclose(exact_divergence(shallow, z, t, c), torch.diagonal(jac, dim1=-2, dim2=-1).sum(-1))

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from fmmi.coupling import joint_endpoints
 from fmmi.distributions import CorrelatedGaussian
 from fmmi.integrate import (
     divergence_integrals,
@@ -78,12 +79,11 @@ def test_exact_gaussian_velocity_recovers_closed_form_mi(name, path, coupling):
     velocity = dist.velocity(path, coupling)
     values = divergence_integrals(
         velocity,
-        torch.as_tensor(x),
-        torch.as_tensor(y),
+        joint_endpoints(torch.as_tensor(x), torch.as_tensor(y), coupling=coupling),
+        len(x),
         path=get_path(path),
         generator=torch.Generator().manual_seed(0),
         n_mc=64,
-        coupling=coupling,
         time_sampling="grid",
         n_time=64,
     )
@@ -98,8 +98,8 @@ def test_uniform_time_is_unbiased_for_the_exact_field():
     x, y = dist.sample(500, random_state=0)
     values = divergence_integrals(
         dist.velocity(),
-        torch.as_tensor(x),
-        torch.as_tensor(y),
+        joint_endpoints(torch.as_tensor(x), torch.as_tensor(y)),
+        len(x),
         path=get_path("linear"),
         generator=torch.Generator().manual_seed(0),
         n_mc=20000,
@@ -113,13 +113,14 @@ def test_hutchinson_and_chunking():
     dist = CorrelatedGaussian(_block_cov(2, 2, 0.2, 0.4), 2)
     x, y = dist.sample(300, random_state=1)
     common = dict(path=get_path("linear"), n_mc=301, time_sampling="grid", n_time=16, eval_batch=160)
+    endpoints = joint_endpoints(torch.as_tensor(x), torch.as_tensor(y))
     exact = divergence_integrals(
-        dist.velocity(), torch.as_tensor(x), torch.as_tensor(y), generator=torch.Generator().manual_seed(0), **common
+        dist.velocity(), endpoints, len(x), generator=torch.Generator().manual_seed(0), **common
     )
     probes = divergence_integrals(
         dist.velocity(),
-        torch.as_tensor(x),
-        torch.as_tensor(y),
+        endpoints,
+        len(x),
         generator=torch.Generator().manual_seed(0),
         divergence="hutchinson",
         n_probes=4,
@@ -133,7 +134,43 @@ def test_hutchinson_and_chunking():
 def test_needs_two_units_and_two_rows():
     dist = CorrelatedGaussian.from_mi(1.0)
     x = torch.zeros(1, 1, dtype=torch.float64)
+    common = dict(path=get_path("linear"), generator=torch.Generator())
     with pytest.raises(ValueError, match="at least 2 rows"):
-        divergence_integrals(dist.velocity(), x, x, path=get_path("linear"), generator=torch.Generator(), n_mc=4)
+        divergence_integrals(dist.velocity(), joint_endpoints(x, x), 1, n_mc=4, **common)
     with pytest.raises(ValueError, match="n_mc"):
-        divergence_integrals(dist.velocity(), x, x, path=get_path("linear"), generator=torch.Generator(), n_mc=1)
+        divergence_integrals(dist.velocity(), joint_endpoints(x, x), 1, n_mc=1, **common)
+
+
+def test_exact_velocities_for_conditional_reverse_and_entropy_flows():
+    from fmmi.coupling import conditional_endpoints, gaussian_source_endpoints
+    from fmmi.distributions import GaussianVelocity
+
+    cov, dim_x = _mixed_pairs(1.5, 2), 2
+    dist = CorrelatedGaussian(cov, dim_x)
+    x, y = (torch.as_tensor(a) for a in dist.sample(300, random_state=0))
+    common = dict(path=get_path("trigonometric"), n_mc=32, time_sampling="grid", n_time=64)
+
+    # cFMMI: the y-block of the shared-x joint field is the flow in y given x.
+    shared = dist.velocity("trigonometric", "shared_x")
+
+    def conditional(y_t, t, x_context):
+        return shared(torch.cat([x_context, y_t], dim=-1), t)[:, dim_x:]
+
+    values = divergence_integrals(conditional, conditional_endpoints(x, y), 300, generator=torch.Generator(), **common)
+    assert -values.mean() == pytest.approx(dist.mutual_information, abs=1e-3)
+
+    # Reverse: joint to product; the divergence integral is +MI.
+    forward = dist.velocity("trigonometric")
+    backward = GaussianVelocity(forward.cov_1, forward.cov_0, forward.cross.T, "trigonometric")
+    values = divergence_integrals(
+        backward, joint_endpoints(x, y, reverse=True), 300, generator=torch.Generator(), **common
+    )
+    assert values.mean() == pytest.approx(dist.mutual_information, abs=1e-3)
+
+    # Entropy: from N(0, I) to N(0, Σ), h = d/2 log(2πe) + ∫ div.
+    d = cov.shape[0]
+    to_data = GaussianVelocity(np.eye(d), cov, np.zeros((d, d)), "trigonometric")
+    data = torch.cat([x, y], dim=1)
+    values = divergence_integrals(to_data, gaussian_source_endpoints(data), 300, generator=torch.Generator(), **common)
+    entropy = 0.5 * d * np.log(2 * np.pi * np.e) + values.mean()
+    assert entropy == pytest.approx(0.5 * np.linalg.slogdet(2 * np.pi * np.e * cov)[1], abs=1e-3)

@@ -42,3 +42,12 @@ def test_shapes_and_options():
         VelocityMLP(2, activation="sigmoidal")
     with pytest.raises(ValueError, match="depth"):
         VelocityMLP(2, depth=0)
+
+
+def test_context_is_required_exactly_when_declared():
+    net = VelocityMLP(2, context=3, hidden=8)
+    assert net(torch.zeros(4, 2), torch.zeros(4), torch.zeros(4, 3)).shape == (4, 2)
+    with pytest.raises(ValueError, match="context of dimension 3"):
+        net(torch.zeros(4, 2), torch.zeros(4))
+    with pytest.raises(ValueError, match="context of dimension 0"):
+        VelocityMLP(2, hidden=8)(torch.zeros(4, 2), torch.zeros(4), torch.zeros(4, 3))

@@ -1,4 +1,4 @@
-"""The ``fmmi`` command: ``fmmi demo`` and ``fmmi estimate FILE``."""
+"""The ``fmmi`` command: ``fmmi demo``, ``fmmi estimate FILE`` and ``fmmi entropy FILE``."""
 
 from __future__ import annotations
 
@@ -70,22 +70,80 @@ def _parser() -> argparse.ArgumentParser:
     estimate.add_argument("--key", help=".npz: the array to take columns from")
     estimate.add_argument("--x-key", help=".npz: the array holding X")
     estimate.add_argument("--y-key", help=".npz: the array holding Y")
-    estimate.add_argument("--steps", type=_positive_int, default=5000, help="training steps (default 5000)")
-    estimate.add_argument("--hidden", type=_positive_int, default=512, help="hidden width (default 512)")
-    estimate.add_argument("--depth", type=_positive_int, default=2, help="hidden layers (default 2)")
+    estimate.add_argument("--z", help="columns of Z: estimate the conditional MI I(X;Y|Z) instead")
     estimate.add_argument(
+        "--variant", default="joint", choices=["joint", "conditional", "doe"], help="MI estimator (default joint)"
+    )
+    estimate.add_argument("--reverse", action="store_true", help="flow from the joint to the product of marginals")
+    estimate.add_argument("--swap", action="store_true", help="conditional variant: flow in x given y")
+    _add_estimator_flags(estimate)
+
+    entropy = commands.add_parser(
+        "entropy",
+        help="differential entropy of columns of a .npy, .npz or .csv file",
+        description="Estimate the differential entropy h(X) in nats of the columns chosen by --x (default: all).",
+    )
+    entropy.add_argument("file", help="a .npy, .npz or .csv file with one row per sample")
+    entropy.add_argument("--x", help="columns (default: all)")
+    entropy.add_argument("--key", help=".npz: the array to read")
+    _add_estimator_flags(entropy)
+    return parser
+
+
+def _add_estimator_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--steps", type=_positive_int, default=5000, help="training steps per net (default 5000)")
+    parser.add_argument("--hidden", type=_positive_int, default=512, help="hidden width (default 512)")
+    parser.add_argument("--depth", type=_positive_int, default=2, help="hidden layers (default 2)")
+    parser.add_argument(
         "--path", default="trigonometric", choices=["trigonometric", "linear"], help="interpolation path"
     )
-    estimate.add_argument(
+    parser.add_argument(
         "--divergence", default="exact", choices=["exact", "hutchinson"], help="divergence (default exact)"
     )
-    estimate.add_argument("--test-size", type=float, default=0.5, help="held-out fraction (default 0.5)")
-    estimate.add_argument("--seed", type=_non_negative_int, default=None, help="random seed for a repeatable run")
-    estimate.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda', ... (default auto)")
-    estimate.add_argument("--bits", action="store_true", help="report in bits instead of nats")
-    estimate.add_argument("--json", action="store_true", help="print one JSON object instead of a line")
-    estimate.add_argument("--no-progress", action="store_true", help="hide the training progress bar")
-    return parser
+    parser.add_argument(
+        "--interval",
+        default="crossfit",
+        choices=["crossfit", "monte_carlo"],
+        help="crossfit: K nets, covers data and training variability (default); monte_carlo: one net, cheap, narrow",
+    )
+    parser.add_argument("--folds", type=_positive_int, default=5, help="K for the crossfit interval (default 5)")
+    parser.add_argument("--test-size", type=float, default=0.5, help="held-out fraction for monte_carlo (default 0.5)")
+    parser.add_argument("--seed", type=_non_negative_int, default=None, help="random seed for a repeatable run")
+    parser.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda', ... (default auto)")
+    parser.add_argument("--bits", action="store_true", help="report in bits instead of nats")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a line")
+    parser.add_argument("--no-progress", action="store_true", help="hide the training progress bar")
+
+
+def _estimator_options(args: argparse.Namespace) -> dict:
+    return dict(
+        steps=args.steps,
+        hidden=args.hidden,
+        depth=args.depth,
+        path=args.path,
+        divergence=args.divergence,
+        interval=args.interval,
+        n_folds=args.folds,
+        test_size=args.test_size,
+        random_state=args.seed,
+        device=args.device,
+        progress=not args.no_progress and not args.json,
+    )
+
+
+def _report(args: argparse.Namespace, result, what: str, dims: dict) -> None:
+    if args.bits:
+        result = result.to("bits")
+    if args.json:
+        print(json.dumps({"file": args.file, "quantity": what, **dims, **result.as_dict()}, default=str))
+        return
+    low, high = result.interval
+    shape = ", ".join(f"{k}={v}" for k, v in dims.items())
+    print(
+        f"{what} = {result.value:.4f} ± {result.stderr:.4f} {result.unit} "
+        f"(95% {result.interval_kind} interval [{low:.4f}, {high:.4f}]; {result.method}; {shape}, "
+        f"n_eval={result.n_eval}, folds={result.n_folds}, {result.seconds:.1f} s)"
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -130,38 +188,38 @@ def _load_xy(args: argparse.Namespace):
 
 
 def _estimate(args: argparse.Namespace) -> int:
-    from .estimators import FMMI
+    from .estimators import FMMI, conditional_mi
+    from .io import load_table, select_columns
 
     x, y = _load_xy(args)
-    result = FMMI(
-        steps=args.steps,
-        hidden=args.hidden,
-        depth=args.depth,
-        path=args.path,
-        divergence=args.divergence,
-        test_size=args.test_size,
-        random_state=args.seed,
-        device=args.device,
-        progress=not args.no_progress and not args.json,
-    ).fit_estimate(x, y)
-    if args.bits:
-        result = result.to("bits")
-    if args.json:
-        print(json.dumps({"file": args.file, "dim_x": x.shape[1], "dim_y": y.shape[1], **result.as_dict()}, default=str))
-    else:
-        low, high = result.interval
-        print(
-            f"I(X;Y) = {result.value:.4f} ± {result.stderr:.4f} {result.unit} "
-            f"(95% Monte-Carlo interval [{low:.4f}, {high:.4f}]; dim_x={x.shape[1]}, dim_y={y.shape[1]}, "
-            f"n_train={result.n_train}, n_eval={result.n_eval}, {result.seconds:.1f} s)"
-        )
+    options = dict(variant=args.variant, reverse=args.reverse, swap=args.swap, **_estimator_options(args))
+    if args.z is None:
+        result = FMMI(**options).fit_estimate(x, y)
+        _report(args, result, "I(X;Y)", {"dim_x": x.shape[1], "dim_y": y.shape[1]})
+        return 0
+    if args.x_key:
+        raise ValueError("--z takes columns of one table; it cannot be combined with --x-key/--y-key")
+    z = select_columns(load_table(args.file, key=args.key), args.z, "--z")
+    result = conditional_mi(x, y, z, **options)
+    _report(args, result, "I(X;Y|Z)", {"dim_x": x.shape[1], "dim_y": y.shape[1], "dim_z": z.shape[1]})
+    return 0
+
+
+def _entropy(args: argparse.Namespace) -> int:
+    from .estimators import entropy
+    from .io import load_table, select_columns
+
+    table = load_table(args.file, key=args.key)
+    x = select_columns(table, args.x, "--x") if args.x else table.data
+    result = entropy(x, **_estimator_options(args))
+    _report(args, result, "h(X)", {"dim": x.shape[1]})
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 error, 2 usage)."""
     args = _parser().parse_args(argv)
-    handler = {"demo": _demo, "estimate": _estimate}[args.command]
+    handler = {"demo": _demo, "estimate": _estimate, "entropy": _entropy}[args.command]
     try:
         return handler(args)
     except (ValueError, TypeError, OSError) as error:

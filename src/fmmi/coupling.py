@@ -9,13 +9,33 @@ never keeps an original pair). Two couplings of source and target both carry
   ``(x_i, y_i)`` are unrelated draws, so both blocks move along the path.
 * ``"shared_x"``: the source keeps the target's x, ``(x_i, y_pi(i))`` to
   ``(x_i, y_i)``; only y moves.
+
+An *endpoints* function maps a batch of row indices (and the generator) to
+``(z_0, z_1, context)``: source points at t = 0, target points at t = 1 and
+an optional conditioning input (None for unconditional flows). Training and
+estimation draw through the same function, so they always see the same flow.
 """
 
 from __future__ import annotations
 
+from typing import Callable, Optional
+
 import torch
 
-__all__ = ["COUPLINGS", "permutation", "derangement", "shuffle", "pair"]
+__all__ = [
+    "COUPLINGS",
+    "Endpoints",
+    "permutation",
+    "derangement",
+    "shuffle",
+    "pair",
+    "joint_endpoints",
+    "conditional_endpoints",
+    "gaussian_source_endpoints",
+    "two_sample_endpoints",
+]
+
+Endpoints = Callable[[torch.Tensor, torch.Generator], "tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]"]
 
 COUPLINGS = ("independent", "shared_x")
 
@@ -76,3 +96,54 @@ def pair(
     else:
         raise ValueError(f"coupling must be one of {COUPLINGS}, got {coupling!r}")
     return z_0, z_1
+
+
+def joint_endpoints(
+    x: torch.Tensor, y: torch.Tensor, *, coupling: str = "independent", derange: bool = False, reverse: bool = False
+) -> Endpoints:
+    """jFMMI: product of marginals to joint over ``z = (x, y)`` (joint to product if ``reverse``)."""
+
+    def draw(index: torch.Tensor, generator: torch.Generator):
+        index = index.to(x.device)
+        z_0, z_1 = pair(x[index], y[index], generator, coupling=coupling, derange=derange)
+        return (z_1, z_0, None) if reverse else (z_0, z_1, None)
+
+    return draw
+
+
+def conditional_endpoints(
+    x: torch.Tensor, y: torch.Tensor, *, derange: bool = False, reverse: bool = False
+) -> Endpoints:
+    """cFMMI: a flow in y from ``P_Y`` (y re-paired) to ``P_{Y|X=x}``, with x as the context."""
+
+    def draw(index: torch.Tensor, generator: torch.Generator):
+        index = index.to(x.device)
+        target = y[index]
+        source = target[shuffle(index.numel(), generator, derange=derange).to(x.device)]
+        return (target, source, x[index]) if reverse else (source, target, x[index])
+
+    return draw
+
+
+def gaussian_source_endpoints(data: torch.Tensor) -> Endpoints:
+    """Entropy: a flow from ``N(0, I)`` to the data."""
+
+    def draw(index: torch.Tensor, generator: torch.Generator):
+        target = data[index.to(data.device)]
+        noise = torch.randn(target.shape, generator=generator, dtype=torch.float64).to(target)
+        return noise, target, None
+
+    return draw
+
+
+def two_sample_endpoints(source: torch.Tensor, target: torch.Tensor) -> Endpoints:
+    """Entropy difference: a flow from the ``source`` samples to the ``target`` samples.
+
+    Indices run over target rows; each gets an independent random source row.
+    """
+
+    def draw(index: torch.Tensor, generator: torch.Generator):
+        picks = torch.randint(source.shape[0], (index.numel(),), generator=generator).to(source.device)
+        return source[picks], target[index.to(target.device)], None
+
+    return draw

@@ -1,7 +1,9 @@
 """Divergence of a velocity field, exactly or by Hutchinson's estimator.
 
-A velocity is any callable ``velocity(z, t)`` mapping states of shape (n, d)
-and times of shape (n,) to velocities of shape (n, d), acting row by row.
+A velocity is any callable ``velocity(z, t, context)`` mapping states of
+shape (n, d), times of shape (n,) and an optional conditioning input of shape
+(n, c) (or None) to velocities of shape (n, d), acting row by row. The
+divergence is taken in z only.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from .nn import VelocityMLP
 
 __all__ = ["Velocity", "exact_divergence", "hutchinson_divergence", "divergence"]
 
-Velocity = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Velocity = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 
 PROBES = ("rademacher", "gaussian")
 
 
-def exact_divergence(velocity: Velocity, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+def exact_divergence(
+    velocity: Velocity, z: torch.Tensor, t: torch.Tensor, context: torch.Tensor | None = None
+) -> torch.Tensor:
     """Trace of the Jacobian ``d v / d z`` for each row, shape (n,).
 
     A `VelocityMLP` with at most two hidden layers has a closed-form trace as
@@ -29,12 +33,11 @@ def exact_divergence(velocity: Velocity, z: torch.Tensor, t: torch.Tensor) -> to
     ``jacfwd`` here); that cost grows linearly with d.
     """
     if isinstance(velocity, VelocityMLP) and velocity.has_closed_form_trace:
-        return velocity.trace_jacobian(z, t)
-
-    def single(z_i: torch.Tensor, t_i: torch.Tensor) -> torch.Tensor:
-        return velocity(z_i[None], t_i[None])[0]
-
-    jacobians = vmap(jacrev(single, argnums=0))(z, t)
+        return velocity.trace_jacobian(z, t, context)
+    if context is None:
+        jacobians = vmap(jacrev(lambda z_i, t_i: velocity(z_i[None], t_i[None], None)[0]))(z, t)
+    else:
+        jacobians = vmap(jacrev(lambda z_i, t_i, c_i: velocity(z_i[None], t_i[None], c_i[None])[0]))(z, t, context)
     return torch.diagonal(jacobians, dim1=-2, dim2=-1).sum(-1)
 
 
@@ -42,6 +45,7 @@ def hutchinson_divergence(
     velocity: Velocity,
     z: torch.Tensor,
     t: torch.Tensor,
+    context: torch.Tensor | None = None,
     *,
     n_probes: int = 1,
     probe: str = "rademacher",
@@ -63,7 +67,7 @@ def hutchinson_divergence(
         eps = torch.randint(0, 2, shape, generator=generator, dtype=torch.int8).to(z) * 2 - 1
     else:
         eps = torch.randn(shape, generator=generator, dtype=torch.float64).to(z)
-    _, pullback = vjp(lambda z_: velocity(z_, t), z)
+    _, pullback = vjp(lambda z_: velocity(z_, t, context), z)
     (grads,) = vmap(pullback)(eps)
     return (grads * eps).sum(-1).mean(0)
 
@@ -72,6 +76,7 @@ def divergence(
     velocity: Velocity,
     z: torch.Tensor,
     t: torch.Tensor,
+    context: torch.Tensor | None = None,
     *,
     method: str = "exact",
     n_probes: int = 1,
@@ -80,7 +85,7 @@ def divergence(
 ) -> torch.Tensor:
     """Divergence by ``method="exact"`` or ``"hutchinson"``; shape (n,)."""
     if method == "exact":
-        return exact_divergence(velocity, z, t)
+        return exact_divergence(velocity, z, t, context)
     if method == "hutchinson":
-        return hutchinson_divergence(velocity, z, t, n_probes=n_probes, probe=probe, generator=generator)
+        return hutchinson_divergence(velocity, z, t, context, n_probes=n_probes, probe=probe, generator=generator)
     raise ValueError(f"divergence must be 'exact' or 'hutchinson', got {method!r}")

@@ -66,14 +66,12 @@ def running_mean_and_stderr(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 def divergence_integrals(
     velocity,
-    x: torch.Tensor,
-    y: torch.Tensor,
+    endpoints,
+    n_rows: int,
     *,
     path,
     generator: torch.Generator,
     n_mc: int,
-    coupling: str = "independent",
-    derange: bool = False,
     time_sampling: str = "grid",
     n_time: int = 32,
     divergence: str = "exact",
@@ -83,13 +81,16 @@ def divergence_integrals(
 ) -> np.ndarray:
     """Per-unit estimates of ``∫_0^1 div v(Z_t, t) dt`` along (source, target) pairs.
 
-    Targets cycle through the rows of ``(x, y)`` in shuffled order, so every row
-    is used about equally often; sources re-pair rows within each chunk, as in
-    training. ``I = -mean`` of the returned values (nats).
+    Targets cycle through the ``n_rows`` rows in shuffled order, so every row
+    is used about equally often; ``endpoints`` turns each chunk of row indices
+    into ``(z_0, z_1, context)`` exactly as in training (for MI, sources
+    re-pair rows within the chunk). For jFMMI, ``I = -mean`` of the returned
+    values (nats).
 
     Args:
-        velocity: ``velocity(z, t)``, a trained net or an exact field.
-        x: Held-out X, (n, dim_x). y: Held-out Y, (n, dim_y).
+        velocity: ``velocity(z, t, context)``, a trained net or an exact field.
+        endpoints: See `fmmi.coupling`.
+        n_rows: Rows the indices range over (held-out rows).
         path: Interpolation path (`fmmi.paths`).
         n_mc: Number of Monte-Carlo units (pairs).
         time_sampling: ``"grid"`` (n_time Gauss–Legendre nodes per unit) or
@@ -100,15 +101,14 @@ def divergence_integrals(
     Returns:
         Array of shape (n_mc,).
     """
-    from .coupling import pair, permutation
+    from .coupling import permutation
     from .divergence import divergence as divergence_fn
 
-    n = x.shape[0]
     if n_mc < 2:
         raise ValueError(f"n_mc must be at least 2, got {n_mc}")
-    if n < 2:
-        raise ValueError(f"need at least 2 rows to re-pair for the product of marginals, got {n}")
-    order = torch.cat([permutation(n, generator) for _ in range(-(-n_mc // n))])[:n_mc].to(x.device)
+    if n_rows < 2:
+        raise ValueError(f"need at least 2 rows to re-pair for the product of marginals, got {n_rows}")
+    order = torch.cat([permutation(n_rows, generator) for _ in range(-(-n_mc // n_rows))])[:n_mc]
     k = n_time if time_sampling == "grid" else 1
     # Every chunk keeps at least 2 rows so that re-pairing is possible.
     chunk = max(2, eval_batch // k)
@@ -117,16 +117,17 @@ def divergence_integrals(
         del bounds[-2]
     out = np.empty(n_mc)
     for start, stop in zip(bounds[:-1], bounds[1:]):
-        index = order[start:stop]
         m = stop - start
-        z_0, z_1 = pair(x[index], y[index], generator, coupling=coupling, derange=derange)
+        z_0, z_1, context = endpoints(order[start:stop], generator)
         t, w = time_nodes(time_sampling, m, n_time, generator)
-        t = t.reshape(-1).to(x)
-        z_0 = z_0.repeat_interleave(k, dim=0)
-        z_1 = z_1.repeat_interleave(k, dim=0)
-        z_t, _ = path.sample(z_0, z_1, t)
+        t = t.reshape(-1).to(z_1)
+        z_t, _ = path.sample(z_0.repeat_interleave(k, dim=0), z_1.repeat_interleave(k, dim=0), t)
+        if context is not None:
+            context = context.repeat_interleave(k, dim=0)
         # torch.func transforms differentiate even under no_grad.
         with torch.no_grad():
-            div = divergence_fn(velocity, z_t, t, method=divergence, n_probes=n_probes, probe=probe, generator=generator)
+            div = divergence_fn(
+                velocity, z_t, t, context, method=divergence, n_probes=n_probes, probe=probe, generator=generator
+            )
         out[start:stop] = (div.double().cpu().reshape(m, k) * w).sum(-1).numpy()
     return out

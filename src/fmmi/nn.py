@@ -35,17 +35,20 @@ _DERIVATIVES = {
 
 
 class VelocityMLP(nn.Module):
-    """Multi-layer perceptron on the concatenation ``(z, t)``.
+    """Multi-layer perceptron on the concatenation ``(z, context, t)``.
 
     Args:
         features: Dimension d of the state z.
+        context: Dimension of an optional conditioning input (0 for none);
+            cFMMI conditions the flow in y on x this way.
         hidden: Width of each hidden layer.
         depth: Number of hidden layers.
         activation: One of ``ACTIVATIONS`` (smooth ones keep the divergence
             continuous; ``"relu"`` makes it piecewise constant).
         generator: Draws the initial weights, so that a seed fixes the net.
 
-    Shapes: ``z`` is (..., d) and ``t`` is (...) ; the output is (..., d).
+    Shapes: ``z`` is (..., d), ``t`` is (...) and ``context`` (..., c); the
+    output is (..., d).
 
     Example:
         >>> net = VelocityMLP(2, hidden=16, depth=2, generator=torch.Generator().manual_seed(0))
@@ -57,6 +60,7 @@ class VelocityMLP(nn.Module):
         self,
         features: int,
         *,
+        context: int = 0,
         hidden: int = 512,
         depth: int = 2,
         activation: str = "tanh",
@@ -70,13 +74,14 @@ class VelocityMLP(nn.Module):
         if hidden < 1:
             raise ValueError(f"hidden must be at least 1, got {hidden}")
         layers: list[nn.Module] = []
-        width = features + 1
+        width = features + context + 1
         for _ in range(depth):
             layers += [nn.Linear(width, hidden), ACTIVATIONS[activation]()]
             width = hidden
         layers.append(nn.Linear(width, features))
         self.net = nn.Sequential(*layers)
         self.features = features
+        self.context = context
         self.depth = depth
         self.activation = activation
         self.reset_parameters(generator)
@@ -91,15 +96,21 @@ class VelocityMLP(nn.Module):
                     values = torch.rand(param.shape, generator=generator, dtype=torch.float64)
                     param.copy_((2 * values - 1) * bound)
 
-    def forward(self, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([z, t[..., None].to(z.dtype)], dim=-1))
+    def _inputs(self, z: torch.Tensor, t: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
+        if (context is None) != (self.context == 0):
+            raise ValueError(f"this net takes a context of dimension {self.context}; got {context is not None and context.shape[-1]}")
+        parts = [z] if context is None else [z, context.to(z.dtype)]
+        return torch.cat([*parts, t[..., None].to(z.dtype)], dim=-1)
+
+    def forward(self, z: torch.Tensor, t: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(self._inputs(z, t, context))
 
     @property
     def has_closed_form_trace(self) -> bool:
         """Whether `trace_jacobian` applies (one or two hidden layers)."""
         return self.depth <= 2
 
-    def trace_jacobian(self, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def trace_jacobian(self, z: torch.Tensor, t: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         """Exact ``tr(dv/dz)`` per row in one forward pass, shape (n,).
 
         With ``D_k`` the activation derivatives of hidden layer k and
@@ -115,7 +126,7 @@ class VelocityMLP(nn.Module):
         derivative = _DERIVATIVES[self.activation]
         first, last = linears[0], linears[-1]
         w_1z = first.weight[:, : self.features]
-        pre_1 = first(torch.cat([z, t[..., None].to(z.dtype)], dim=-1))
+        pre_1 = first(self._inputs(z, t, context))
         d_1 = derivative(pre_1)
         if self.depth == 1:
             return d_1 @ (w_1z * last.weight.T).sum(-1)

@@ -21,12 +21,17 @@ class MIResult:
             can give small negative values, and clipping would bias averages.
         stderr: Its standard error, in ``unit``.
         interval: 95% interval ``(low, high)``, in ``unit``.
-        interval_kind: What the interval covers. ``"monte_carlo"`` covers the
-            Monte-Carlo error of the final average for one trained net only,
-            not the variability from the data and the training.
-        n_train: Rows used to train the velocity net.
-        n_eval: Held-out rows the estimate was computed on.
-        n_mc: Monte-Carlo units averaged.
+        interval_kind: What the interval covers. ``"crossfit"``: the spread
+            of K fold estimates, each from nets trained without its rows (data,
+            training and Monte-Carlo variability; Student's t with K - 1
+            degrees of freedom). ``"monte_carlo"``: the Monte-Carlo error of
+            the final average for one trained net only, not the variability
+            from the data and the training.
+        n_train: Rows used to train each velocity net.
+        n_eval: Held-out rows the estimate was computed on (all folds).
+        n_mc: Monte-Carlo units averaged (all folds).
+        n_folds: Splits behind the estimate (1 for ``"monte_carlo"``).
+        fold_values: The estimate of each split, in ``unit``.
         unit: ``"nats"`` or ``"bits"``.
         method: Which estimator produced it, e.g. ``"jFMMI"``.
         seconds: Wall time of fit and estimate.
@@ -41,6 +46,8 @@ class MIResult:
     n_mc: int
     unit: str = "nats"
     interval_kind: str = "monte_carlo"
+    n_folds: int = 1
+    fold_values: tuple[float, ...] = ()
     method: str = "jFMMI"
     seconds: float = float("nan")
     random_state: int | None = None
@@ -65,6 +72,7 @@ class MIResult:
             value=self.value * factor,
             stderr=self.stderr * factor,
             interval=(self.interval[0] * factor, self.interval[1] * factor),
+            fold_values=tuple(v * factor for v in self.fold_values),
             unit=unit,
         )
 
@@ -72,6 +80,7 @@ class MIResult:
         """A JSON-ready dictionary."""
         out = dataclasses.asdict(self)
         out["interval"] = list(self.interval)
+        out["fold_values"] = list(self.fold_values)
         return out
 
     def __str__(self) -> str:
@@ -79,5 +88,5 @@ class MIResult:
         return (
             f"{self.method}: {self.value:.4f} ± {self.stderr:.4f} {self.unit} "
             f"(95% {self.interval_kind} interval [{low:.4f}, {high:.4f}]; "
-            f"n_train={self.n_train}, n_eval={self.n_eval})"
+            f"n_train={self.n_train}, n_eval={self.n_eval}, n_folds={self.n_folds})"
         )

@@ -10,7 +10,9 @@ __all__ = ["rk4_trajectory"]
 
 
 @torch.no_grad()
-def rk4_trajectory(velocity: Velocity, z_0: torch.Tensor, n_steps: int = 50) -> torch.Tensor:
+def rk4_trajectory(
+    velocity: Velocity, z_0: torch.Tensor, n_steps: int = 50, context: torch.Tensor | None = None
+) -> torch.Tensor:
     """Classical Runge–Kutta with ``n_steps`` equal steps.
 
     Args:
@@ -28,10 +30,10 @@ def rk4_trajectory(velocity: Velocity, z_0: torch.Tensor, n_steps: int = 50) -> 
     ones = torch.ones(z.shape[0], dtype=z.dtype, device=z.device)
     for step in range(n_steps):
         t = step * h
-        k_1 = velocity(z, ones * t)
-        k_2 = velocity(z + 0.5 * h * k_1, ones * (t + 0.5 * h))
-        k_3 = velocity(z + 0.5 * h * k_2, ones * (t + 0.5 * h))
-        k_4 = velocity(z + h * k_3, ones * (t + h))
+        k_1 = velocity(z, ones * t, context)
+        k_2 = velocity(z + 0.5 * h * k_1, ones * (t + 0.5 * h), context)
+        k_3 = velocity(z + 0.5 * h * k_2, ones * (t + 0.5 * h), context)
+        k_4 = velocity(z + h * k_3, ones * (t + h), context)
         z = z + h / 6 * (k_1 + 2 * k_2 + 2 * k_3 + k_4)
         states.append(z)
     return torch.stack(states)

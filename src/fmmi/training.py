@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .coupling import pair
+from .coupling import Endpoints
 from .paths import Path
 
 __all__ = ["TrainingDivergedError", "train_flow_matching"]
@@ -18,13 +18,11 @@ class TrainingDivergedError(FloatingPointError):
 
 def train_flow_matching(
     net: nn.Module,
-    x: torch.Tensor,
-    y: torch.Tensor,
+    endpoints: Endpoints,
+    n_rows: int,
     *,
     path: Path,
     generator: torch.Generator,
-    coupling: str = "independent",
-    derange: bool = False,
     steps: int = 5000,
     batch_size: int = 512,
     lr: float = 1e-3,
@@ -33,15 +31,16 @@ def train_flow_matching(
 ) -> np.ndarray:
     """Regress ``net(z_t, t)`` on the path's conditional velocity.
 
-    Each step draws ``batch_size`` joint rows (with replacement), re-pairs Y
-    within the batch for the source, draws ``t ~ U[0, 1]`` per row and takes
+    Each step draws ``batch_size`` training rows (with replacement), turns
+    them into source and target points with ``endpoints`` (for MI: Y re-paired
+    within the batch for the source), draws ``t ~ U[0, 1]`` per row and takes
     one AdamW step on the mean squared error; the learning rate follows a
     cosine annealing from ``lr`` to 0 over ``steps``.
 
     Args:
-        net: Velocity ``net(z, t)``; trained in place.
-        x: Training X, (n, dim_x), on the net's device.
-        y: Training Y, (n, dim_y), on the net's device.
+        net: Velocity ``net(z, t, context)``; trained in place.
+        endpoints: Maps row indices to ``(z_0, z_1, context)``; see `fmmi.coupling`.
+        n_rows: Number of training rows the indices range over.
 
     Returns:
         The loss at every step, shape (steps,).
@@ -49,8 +48,7 @@ def train_flow_matching(
     Raises:
         TrainingDivergedError: at the first non-finite loss.
     """
-    n = x.shape[0]
-    batch_size = min(batch_size, n)
+    batch_size = min(batch_size, n_rows)
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     losses = np.empty(steps)
@@ -62,11 +60,11 @@ def train_flow_matching(
     net.train()
     try:
         for step in range(steps):
-            index = torch.randint(n, (batch_size,), generator=generator).to(x.device)
-            z_0, z_1 = pair(x[index], y[index], generator, coupling=coupling, derange=derange)
-            t = torch.rand(batch_size, generator=generator, dtype=torch.float64).to(x)
+            index = torch.randint(n_rows, (batch_size,), generator=generator)
+            z_0, z_1, context = endpoints(index, generator)
+            t = torch.rand(batch_size, generator=generator, dtype=torch.float64).to(z_1)
             z_t, target = path.sample(z_0, z_1, t)
-            loss = (net(z_t, t) - target).square().mean()
+            loss = (net(z_t, t, context) - target).square().mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -7,12 +7,15 @@ from fmmi import FMMI, MIResult, estimate_mi
 
 from ..conftest import FAST
 
+MC = dict(FAST, interval="monte_carlo")
+
 
 def held_out_loss(estimator, x, y):
     from fmmi.coupling import pair
 
     generator = torch.Generator().manual_seed(0)
-    xt, yt = estimator._tensors(x, y)
+    flow = estimator.flows_[0][1]
+    xt, yt = flow._tensors((x, y))
     z_0, z_1 = pair(xt, yt, generator)
     t = torch.rand(len(x), generator=generator)
     z_t, target = estimator.path_.sample(z_0, z_1, t)
@@ -22,7 +25,7 @@ def held_out_loss(estimator, x, y):
 
 def test_short_training_lands_near_the_truth(gaussian_1d):
     dist, x, y = gaussian_1d
-    result = estimate_mi(x, y, random_state=0, **FAST)
+    result = estimate_mi(x, y, random_state=0, **MC)
     # Error budget: about 0.03 nats of training bias for this small net and
     # 400 steps, plus the sampling error of 1500 held-out rows (~0.02).
     assert result.value == pytest.approx(dist.mutual_information, abs=0.08)
@@ -33,13 +36,13 @@ def test_short_training_lands_near_the_truth(gaussian_1d):
 def test_independent_variables_give_about_zero():
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(3000, 2)), rng.normal(size=(3000, 1))
-    result = estimate_mi(x, y, random_state=0, **FAST)
+    result = estimate_mi(x, y, random_state=0, **MC)
     assert abs(result.value) < 0.05
 
 
 def test_same_seed_same_value(gaussian_1d):
     _, x, y = gaussian_1d
-    options = dict(FAST, steps=100)
+    options = dict(MC, steps=100)
     first = estimate_mi(x, y, random_state=3, **options)
     second = estimate_mi(x, y, random_state=3, **options)
     third = estimate_mi(x, y, random_state=4, **options)
@@ -50,11 +53,11 @@ def test_same_seed_same_value(gaussian_1d):
 
 def test_fit_then_estimate(gaussian_1d):
     dist, x, y = gaussian_1d
-    estimator = FMMI(random_state=0, **FAST).fit(x[:1500], y[:1500])
+    estimator = FMMI(random_state=0, **MC).fit(x[:1500], y[:1500])
     assert estimator.history_.shape == (FAST["steps"],)
     assert np.all(np.isfinite(estimator.history_))
     # Training lowers the flow-matching loss on fixed held-out pairs.
-    untrained = FMMI(random_state=0, **dict(FAST, steps=1)).fit(x[:1500], y[:1500])
+    untrained = FMMI(random_state=0, **dict(MC, steps=1)).fit(x[:1500], y[:1500])
     assert held_out_loss(estimator, x[1500:], y[1500:]) < 0.97 * held_out_loss(untrained, x[1500:], y[1500:])
     result = estimator.estimate(x[1500:], y[1500:])
     assert isinstance(result, MIResult)
@@ -76,7 +79,7 @@ def test_fit_then_estimate(gaussian_1d):
 )
 def test_options_give_sensible_estimates(gaussian_1d, options):
     dist, x, y = gaussian_1d
-    result = estimate_mi(x, y, random_state=1, **{**FAST, **options})
+    result = estimate_mi(x, y, random_state=1, **{**MC, **options})
     assert result.value == pytest.approx(dist.mutual_information, abs=0.1)
     assert result.options["path"] == options.get("path", "trigonometric")
 
@@ -84,7 +87,7 @@ def test_options_give_sensible_estimates(gaussian_1d, options):
 def test_inputs_of_every_kind_agree(gaussian_1d):
     _, x, y = gaussian_1d
     x, y = x[:400], y[:400]
-    options = dict(FAST, steps=20, random_state=0)
+    options = dict(MC, steps=20, random_state=0)
     reference = estimate_mi(x, y, **options).value
     assert estimate_mi(x[:, 0], y[:, 0], **options).value == reference
     assert estimate_mi(torch.as_tensor(x), torch.as_tensor(y), **options).value == reference
@@ -95,7 +98,7 @@ def test_inputs_of_every_kind_agree(gaussian_1d):
 
 def test_the_estimate_uses_held_out_rows_only(gaussian_1d):
     _, x, y = gaussian_1d
-    result = estimate_mi(x[:100], y[:100], random_state=0, **dict(FAST, steps=5), test_size=0.3)
+    result = estimate_mi(x[:100], y[:100], random_state=0, **dict(MC, steps=5), test_size=0.3)
     assert (result.n_train, result.n_eval) == (70, 30)
 
 
@@ -105,7 +108,7 @@ def test_the_estimate_uses_held_out_rows_only(gaussian_1d):
         (np.zeros((10, 1)), np.zeros((11, 1)), "same number of rows"),
         (np.full((20, 1), np.nan), np.zeros((20, 1)), "NaN"),
         (np.zeros((20, 1, 1)), np.zeros((20, 1)), "3 axes"),
-        (np.random.default_rng(0).normal(size=(10, 1)), np.random.default_rng(1).normal(size=(10, 1)), "too few"),
+        (np.random.default_rng(0).normal(size=(30, 1)), np.random.default_rng(1).normal(size=(30, 1)), "too few"),
         (np.ones((40, 1)), np.random.default_rng(1).normal(size=(40, 1)), "constant"),
     ],
 )
@@ -131,6 +134,9 @@ def test_non_numeric_data():
         (dict(n_mc=1), "n_mc"),
         (dict(divergence="approx"), "divergence"),
         (dict(dtype=torch.int32), "dtype"),
+        (dict(variant="mine"), "variant"),
+        (dict(interval="bootstrap"), "interval"),
+        (dict(n_folds=1), "n_folds"),
     ],
 )
 def test_bad_options_are_named(gaussian_1d, option, message):
@@ -143,8 +149,8 @@ def test_estimate_before_fit_and_wrong_dimensions(gaussian_1d):
     _, x, y = gaussian_1d
     with pytest.raises(RuntimeError, match="not fitted"):
         FMMI().estimate(x, y)
-    estimator = FMMI(random_state=0, **dict(FAST, steps=5)).fit(x, y)
-    with pytest.raises(ValueError, match="dim_x=1"):
+    estimator = FMMI(random_state=0, **dict(MC, steps=5)).fit(x, y)
+    with pytest.raises(ValueError, match="dimensions"):
         estimator.estimate(np.hstack([x, x]), y)
 
 
@@ -160,5 +166,81 @@ def test_seed_configuration_is_accurate():
     """The demo's configuration: within 0.02 nats of 0.8304 (one seed)."""
     dist = fmmi.distributions.CorrelatedGaussian.from_mi(0.8304)
     x, y = dist.sample(30_000, random_state=0)
-    result = estimate_mi(x, y, random_state=0)
+    result = estimate_mi(x, y, random_state=0, interval="monte_carlo")
     assert result.value == pytest.approx(0.8304, abs=0.02)
+
+
+def test_crossfit_interval(gaussian_1d):
+    dist, x, y = gaussian_1d
+    result = estimate_mi(x, y, random_state=0, n_folds=4, **FAST)
+    assert result.interval_kind == "crossfit" and result.n_folds == 4
+    assert len(result.fold_values) == 4
+    assert result.value == pytest.approx(np.mean(result.fold_values))
+    assert result.stderr == pytest.approx(np.std(result.fold_values, ddof=1) / 2)
+    # Student's t with 3 degrees of freedom: 3.182 standard errors each side.
+    assert result.interval[1] - result.value == pytest.approx(3.1824 * result.stderr, rel=1e-3)
+    assert (result.n_train, result.n_eval) == (2250, 3000)
+    assert result.value == pytest.approx(dist.mutual_information, abs=0.08)
+
+
+def test_conditional_and_joint_agree_and_reverse_gives_the_same_mi():
+    dist = fmmi.distributions.CorrelatedGaussian(_pairs_cov(2, 1.0), 2)
+    x, y = dist.sample(4000, random_state=5)
+    values = {}
+    for variant in ("joint", "conditional"):
+        for reverse in (False, True):
+            result = estimate_mi(x, y, random_state=0, variant=variant, reverse=reverse, **MC)
+            values[variant, reverse] = result.value
+            assert result.method == ("jFMMI" if variant == "joint" else "cFMMI")
+    # Error budget: ~0.03 sampling error of 2000 held-out rows plus ~0.05 of short training.
+    for value in values.values():
+        assert value == pytest.approx(dist.mutual_information, abs=0.1)
+    swapped = estimate_mi(x, y, random_state=0, variant="conditional", swap=True, **MC)
+    assert swapped.value == pytest.approx(dist.mutual_information, abs=0.1)
+
+
+def test_difference_of_entropies_variant(gaussian_1d):
+    dist, x, y = gaussian_1d
+    result = estimate_mi(x, y, random_state=0, variant="doe", **MC)
+    assert result.method == "FMDoE"
+    assert result.value == pytest.approx(dist.mutual_information, abs=0.1)
+
+
+def _pairs_cov(dim, mi):
+    rho = np.sqrt(-np.expm1(-2 * mi / dim))
+    cov = np.eye(2 * dim)
+    cov[np.arange(dim), dim + np.arange(dim)] = rho
+    cov[dim + np.arange(dim), np.arange(dim)] = rho
+    return cov
+
+
+def _gaussian_cmi(cov, ix, iy, iz):
+    def logdet(idx):
+        return np.linalg.slogdet(cov[np.ix_(idx, idx)])[1]
+
+    return 0.5 * (logdet(ix + iz) + logdet(iy + iz) - logdet(iz) - logdet(ix + iy + iz))
+
+
+def test_conditional_mi_of_a_markov_chain_is_about_zero():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=4000)
+    z = x + 0.6 * rng.normal(size=4000)
+    y = z + 0.6 * rng.normal(size=4000)  # X -> Z -> Y, so I(X;Y|Z) = 0
+    result = fmmi.conditional_mi(x, y, z, random_state=0, **FAST)
+    assert result.method == "CMI(jFMMI)" and result.interval_kind == "crossfit"
+    assert abs(result.value) < 0.06
+
+
+def test_conditional_mi_matches_the_closed_form():
+    cov = np.array([[1.0, 0.6, 0.5], [0.6, 1.0, 0.3], [0.5, 0.3, 1.0]])  # (x, y, z)
+    truth = _gaussian_cmi(cov, [0], [1], [2])
+    assert truth > 0.15
+    joint = fmmi.distributions.CorrelatedGaussian(cov, 1)
+    x, rest = joint.sample(4000, random_state=2)
+    result = fmmi.conditional_mi(x, rest[:, 0], rest[:, 1], random_state=0, **FAST)
+    assert result.value == pytest.approx(truth, abs=0.07)
+
+
+def test_conditional_mi_checks_rows():
+    with pytest.raises(ValueError, match="x and z"):
+        fmmi.conditional_mi(np.zeros(20), np.zeros(20), np.zeros(21))

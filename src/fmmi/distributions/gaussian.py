@@ -100,7 +100,8 @@ class GaussianVelocity:
         cross: ``E[Z_0 Z_1^T]`` under the coupling, (d, d).
         path: The interpolation path.
 
-    Call it as ``velocity(z, t)`` with z of shape (n, d) and t of shape (n,).
+    Call it as ``velocity(z, t)`` with z of shape (n, d) and t of shape (n,);
+    a ``context`` argument is accepted and ignored.
     """
 
     def __init__(self, cov_0: np.ndarray, cov_1: np.ndarray, cross: np.ndarray, path: str | Path = "linear"):
@@ -138,6 +139,6 @@ class GaussianVelocity:
         """``tr A_t``, the divergence (constant in z), shape (n,)."""
         return torch.diagonal(self.matrix(t), dim1=-2, dim2=-1).sum(-1)
 
-    def __call__(self, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def __call__(self, z: torch.Tensor, t: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         matrix = self.matrix(t.detach()).to(z.dtype)
         return torch.einsum("nij,nj->ni", matrix, z)

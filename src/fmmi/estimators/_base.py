@@ -1,0 +1,452 @@
+"""Machinery shared by every flow-matching estimator: flows, splits, intervals.
+
+An estimate is a signed sum of *terms*; each term is one flow trained by flow
+matching whose divergence integral, read with the right sign and offset, gives
+a quantity (an MI, an entropy, an entropy difference). A term is fitted on
+training rows and read on rows it never saw.
+
+Two kinds of interval (named on every result by ``interval_kind``):
+
+* ``"monte_carlo"``: one train / held-out split, one net per term; the
+  standard error is the Monte-Carlo error of the average over held-out units.
+  Cheap, but blind to the variability of the data and of the training, which
+  is larger (see the README).
+* ``"crossfit"``: K-fold cross-fitting. Each fold is estimated by nets
+  trained on the other K - 1 folds, so every row is used for the estimate
+  once and K independent trainings are seen. The estimate is the mean of the
+  K fold estimates; its standard error is their standard deviation over
+  sqrt(K), and the 95% interval uses Student's t with K - 1 degrees of
+  freedom. The fold estimates carry the sampling error of their rows, the
+  training noise of their nets and the Monte-Carlo error, so the interval
+  covers all three. It costs K trainings instead of one.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from scipy import stats
+
+from .._checks import make_generator, resolve_device
+from ..coupling import (
+    conditional_endpoints,
+    gaussian_source_endpoints,
+    joint_endpoints,
+    two_sample_endpoints,
+)
+from ..divergence import PROBES
+from ..integrate import TIME_SAMPLINGS, divergence_integrals
+from ..nn import ACTIVATIONS, VelocityMLP
+from ..paths import get_path
+from ..result import MIResult
+from ..training import train_flow_matching
+
+__all__ = ["FlowEstimator", "INTERVALS", "MIN_ROWS"]
+
+INTERVALS = ("crossfit", "monte_carlo")
+
+# Fewest rows on each side of a split.
+MIN_ROWS = 8
+
+
+class _Flow:
+    """One flow-matching problem: its standardisation, net, endpoints and reading."""
+
+    def __init__(self, est: FlowEstimator, generator: torch.Generator, device: torch.device):
+        self.est = est
+        self.generator = generator
+        self.device = device
+        self.path = get_path(est.path)
+
+    # -- to be defined by each flow
+    def dims(self, arrays: Sequence[np.ndarray]) -> tuple[int, int]:
+        """(state dimension, context dimension)."""
+        raise NotImplementedError
+
+    def endpoints(self, tensors: Sequence[torch.Tensor]):
+        """The endpoints function and the number of rows it indexes."""
+        raise NotImplementedError
+
+    def read(self, integrals: np.ndarray) -> np.ndarray:
+        """Per-unit values of the quantity from per-unit divergence integrals."""
+        raise NotImplementedError
+
+    # -- shared
+    def fit(self, arrays: Sequence[np.ndarray]) -> _Flow:
+        est = self.est
+        if est.standardize:
+            self.location_scale = [_location_scale(a) for a in arrays]
+        else:
+            self.location_scale = [(np.zeros(a.shape[1]), np.ones(a.shape[1])) for a in arrays]
+        features, context = self.dims(arrays)
+        self.net = VelocityMLP(
+            features,
+            context=context,
+            hidden=est.hidden,
+            depth=est.depth,
+            activation=est.activation,
+            generator=self.generator,
+        ).to(device=self.device, dtype=est.dtype)
+        draw, n_rows = self.endpoints(self._tensors(arrays))
+        self.history = train_flow_matching(
+            self.net,
+            draw,
+            n_rows,
+            path=self.path,
+            generator=self.generator,
+            steps=est.steps,
+            batch_size=est.batch_size,
+            lr=est.lr,
+            weight_decay=est.weight_decay,
+            progress=est.progress,
+        )
+        return self
+
+    def contributions(self, arrays: Sequence[np.ndarray], n_mc: int | None) -> np.ndarray:
+        est = self.est
+        draw, n_rows = self.endpoints(self._tensors(arrays))
+        integrals = divergence_integrals(
+            self.net,
+            draw,
+            n_rows,
+            path=self.path,
+            generator=self.generator,
+            n_mc=n_mc if n_mc is not None else max(2, n_rows),
+            time_sampling=est.time_sampling,
+            n_time=est.n_time,
+            divergence=est.divergence,
+            n_probes=est.n_probes,
+            probe=est.probe,
+        )
+        if not np.all(np.isfinite(integrals)):
+            raise FloatingPointError("the divergence of a trained net is not finite on the held-out data")
+        return self.read(integrals)
+
+    def _tensors(self, arrays: Sequence[np.ndarray]) -> list[torch.Tensor]:
+        kwargs = {"device": self.device, "dtype": self.est.dtype}
+        return [torch.as_tensor((a - m) / s, **kwargs) for a, (m, s) in zip(arrays, self.location_scale)]
+
+    def log_scale(self, i: int) -> float:
+        """``Σ log scale`` of array i: the entropy change of its standardisation."""
+        return float(np.sum(np.log(self.location_scale[i][1])))
+
+
+class JointMIFlow(_Flow):
+    """jFMMI over ``(x, y)``: ``I = -E[div v]`` (``+`` when reversed)."""
+
+    def dims(self, arrays):
+        return arrays[0].shape[1] + arrays[1].shape[1], 0
+
+    def endpoints(self, tensors):
+        x, y = tensors
+        est = self.est
+        return joint_endpoints(x, y, coupling=est.coupling, derange=est.derange, reverse=est.reverse), x.shape[0]
+
+    def read(self, integrals):
+        return integrals if self.est.reverse else -integrals
+
+
+class ConditionalMIFlow(JointMIFlow):
+    """cFMMI: a flow in y given x, from ``P_Y`` to ``P_{Y|X}``; ``I = h(Y) - h(Y|X)``."""
+
+    def dims(self, arrays):
+        return arrays[1].shape[1], arrays[0].shape[1]
+
+    def endpoints(self, tensors):
+        x, y = tensors
+        return conditional_endpoints(x, y, derange=self.est.derange, reverse=self.est.reverse), x.shape[0]
+
+
+class EntropyFlow(_Flow):
+    """FMDoE from ``N(0, I)``: ``h = d/2 log(2πe) + E[div v] + Σ log scale``."""
+
+    def dims(self, arrays):
+        return arrays[0].shape[1], 0
+
+    def endpoints(self, tensors):
+        return gaussian_source_endpoints(tensors[0]), tensors[0].shape[0]
+
+    def read(self, integrals):
+        d = self.location_scale[0][1].size
+        return integrals + 0.5 * d * math.log(2 * math.pi * math.e) + self.log_scale(0)
+
+
+class EntropyDifferenceFlow(_Flow):
+    """FMDoE between two samples: ``h(b) - h(a) = E[div v]`` for a flow from a to b."""
+
+    def dims(self, arrays):
+        return arrays[0].shape[1], 0
+
+    def endpoints(self, tensors):
+        a, b = tensors
+        return two_sample_endpoints(a, b), b.shape[0]
+
+    def read(self, integrals):
+        return integrals + self.log_scale(1) - self.log_scale(0)
+
+
+def _location_scale(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean = data.mean(axis=0)
+    scale = data.std(axis=0)
+    constant = scale <= 1e-12 * np.maximum(1.0, np.abs(mean))
+    if np.any(constant):
+        columns = np.flatnonzero(constant).tolist()
+        raise ValueError(f"columns {columns} are constant; a constant variable carries no information, drop it")
+    return mean, scale
+
+
+class FlowEstimator:
+    """Base class: options, validation, splitting and the interval.
+
+    Subclasses define ``method`` (a name), ``_terms(data)`` (the signed flows
+    over the rows of ``data``) and the public ``fit``/``estimate``/
+    ``fit_estimate`` signatures, which validate their inputs and call the
+    ``_fit``/``_estimate``/``_fit_estimate`` methods here.
+    """
+
+    method = ""
+    _extra_choices: dict[str, tuple] = {}
+
+    # Options shared by every flow estimator, with their defaults.
+    def _init_common(
+        self,
+        *,
+        path: str = "trigonometric",
+        hidden: int = 512,
+        depth: int = 2,
+        activation: str = "tanh",
+        steps: int = 5000,
+        batch_size: int = 512,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        interval: str = "crossfit",
+        n_folds: int = 5,
+        test_size: float = 0.5,
+        standardize: bool = True,
+        divergence: str = "exact",
+        n_probes: int = 1,
+        probe: str = "rademacher",
+        time_sampling: str = "grid",
+        n_time: int = 32,
+        n_mc: int | None = None,
+        random_state: int | torch.Generator | None = None,
+        device: str | torch.device = "auto",
+        dtype: torch.dtype = torch.float32,
+        progress: bool = False,
+    ) -> None:
+        # Stored unchanged, as given; checked in fit (scikit-learn's convention).
+        for name, value in locals().items():
+            if name != "self":
+                setattr(self, name, value)
+
+    @classmethod
+    def _param_names(cls) -> tuple[str, ...]:
+        own = [
+            p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind is p.KEYWORD_ONLY
+        ]
+        return (*own, *tuple(inspect.signature(FlowEstimator._init_common).parameters)[1:])
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's arguments, as given."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def __repr__(self) -> str:
+        defaults = type(self)().get_params()
+        changed = {k: v for k, v in self.get_params().items() if v != defaults[k]}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    # -- validation ---------------------------------------------------------
+
+    def _check_params(self) -> None:
+        choices = {
+            "activation": tuple(ACTIVATIONS),
+            "divergence": ("exact", "hutchinson"),
+            "probe": PROBES,
+            "time_sampling": TIME_SAMPLINGS,
+            "interval": INTERVALS,
+            **self._extra_choices,
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {list(allowed)}, got {getattr(self, name)!r}")
+        get_path(self.path)
+        for name in ("hidden", "depth", "steps", "batch_size", "n_probes", "n_time", "n_folds"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.interval == "crossfit" and self.n_folds < 2:
+            raise ValueError(f"n_folds must be at least 2 for the crossfit interval, got {self.n_folds}")
+        if self.n_mc is not None and (not isinstance(self.n_mc, (int, np.integer)) or self.n_mc < 2):
+            raise ValueError(f"n_mc must be None or an integer >= 2, got {self.n_mc!r}")
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
+            raise ValueError(f"weight_decay must be a non-negative number, got {self.weight_decay!r}")
+        if not (isinstance(self.test_size, float) and 0 < self.test_size < 1):
+            raise ValueError(f"test_size must be a float strictly between 0 and 1, got {self.test_size!r}")
+        if self.dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {self.dtype!r}")
+
+    # -- what subclasses define ---------------------------------------------
+
+    def _terms(self, data: tuple[np.ndarray, ...]) -> list[tuple[float, type[_Flow], tuple[np.ndarray, ...]]]:
+        raise NotImplementedError
+
+    def _row_counts(self, data: tuple[np.ndarray, ...]) -> tuple[int, ...]:
+        """Rows of each independently split group (one group: aligned arrays)."""
+        return (data[0].shape[0],)
+
+    def _take(self, data: tuple[np.ndarray, ...], rows: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        """The rows ``rows`` (one index array per group) of ``data``."""
+        return tuple(a[rows[0]] for a in data)
+
+    # -- fitting and estimating --------------------------------------------
+
+    def _start(self) -> None:
+        self.generator_, self.random_state_ = make_generator(self.random_state)
+        self.device_ = resolve_device(self.device)
+
+    def _fit_flows(self, data: tuple[np.ndarray, ...]) -> list[tuple[float, _Flow]]:
+        return [
+            (coef, flow(self, self.generator_, self.device_).fit(arrays)) for coef, flow, arrays in self._terms(data)
+        ]
+
+    def _read(self, flows: list[tuple[float, _Flow]], data: tuple[np.ndarray, ...]) -> np.ndarray:
+        """Per-unit values of the signed sum of the terms (units aligned by position)."""
+        arrays = [arrays for _, _, arrays in self._terms(data)]
+        return sum(coef * flow.contributions(a, self.n_mc) for (coef, flow), a in zip(flows, arrays))
+
+    def _fit(self, data: tuple[np.ndarray, ...]) -> None:
+        self._check_params()
+        for count in self._row_counts(data):
+            if count < MIN_ROWS:
+                raise ValueError(f"need at least {MIN_ROWS} rows to train, got {count}")
+        self._start()
+        self.dims_ = tuple(a.shape[1] for a in data)
+        self.n_train_ = data[-1].shape[0]
+        self.flows_ = self._fit_flows(data)
+
+    def _estimate(self, data: tuple[np.ndarray, ...]) -> MIResult:
+        if not hasattr(self, "flows_"):
+            raise RuntimeError(f"this {type(self).__name__} instance is not fitted yet; call fit or fit_estimate")
+        dims = tuple(a.shape[1] for a in data)
+        if dims != self.dims_:
+            raise ValueError(f"the estimator was fitted on data of dimensions {self.dims_}; got {dims}")
+        for count in self._row_counts(data):
+            if count < 2:
+                raise ValueError(f"need at least 2 rows to estimate, got {count}")
+        start = time.perf_counter()
+        values = self._read(self.flows_, data)
+        self.contributions_ = values
+        return self._monte_carlo_result(values, n_train=self.n_train_, n_eval=data[-1].shape[0], start=start)
+
+    def _fit_estimate(self, data: tuple[np.ndarray, ...]) -> MIResult:
+        start = time.perf_counter()
+        self._check_params()
+        self._start()
+        self.dims_ = tuple(a.shape[1] for a in data)
+        splits = self._splits(data)
+        fold_values, units, n_train = [], [], []
+        self.fold_flows_ = []
+        for train_rows, eval_rows in splits:
+            flows = self._fit_flows(self._take(data, train_rows))
+            values = self._read(flows, self._take(data, eval_rows))
+            self.fold_flows_.append(flows)
+            fold_values.append(float(values.mean()))
+            units.append(values)
+            n_train.append(int(train_rows[-1].size))
+        self.flows_ = self.fold_flows_[0]
+        self.n_train_ = n_train[0]
+        self.contributions_ = np.concatenate(units)
+        # Units index the rows of the last group (the targets of an entropy difference).
+        n_eval = int(sum(rows[-1].size for _, rows in splits))
+        if self.interval == "monte_carlo":
+            return self._monte_carlo_result(units[0], n_train=n_train[0], n_eval=n_eval, start=start)
+        k = len(fold_values)
+        value = float(np.mean(fold_values))
+        stderr = float(np.std(fold_values, ddof=1) / math.sqrt(k))
+        half = float(stats.t.ppf(0.975, k - 1)) * stderr
+        return self._build(
+            value=value,
+            stderr=stderr,
+            interval=(value - half, value + half),
+            interval_kind="crossfit",
+            n_train=n_train[0],
+            n_eval=n_eval,
+            n_mc=int(self.contributions_.size),
+            n_folds=k,
+            fold_values=tuple(fold_values),
+            start=start,
+        )
+
+    def _splits(self, data: tuple[np.ndarray, ...]) -> list[tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]]:
+        """(train rows, eval rows) per split; one index array per group of rows."""
+        counts = self._row_counts(data)
+        per_group = []
+        for n in counts:
+            order = torch.randperm(n, generator=self.generator_).numpy()
+            if self.interval == "monte_carlo":
+                n_eval = int(round(n * self.test_size))
+                parts = [(order[: n - n_eval], order[n - n_eval :])]
+            else:
+                folds = np.array_split(order, self.n_folds)
+                parts = [(np.concatenate(folds[:k] + folds[k + 1 :]), folds[k]) for k in range(self.n_folds)]
+            for train, held_out in parts:
+                if min(train.size, held_out.size) < MIN_ROWS:
+                    how = f"test_size={self.test_size}" if self.interval == "monte_carlo" else f"n_folds={self.n_folds}"
+                    raise ValueError(
+                        f"{n} rows are too few: the split ({how}) leaves {train.size} to train and "
+                        f"{held_out.size} to estimate, and each part needs at least {MIN_ROWS}"
+                    )
+            per_group.append(parts)
+        return [
+            (tuple(g[i][0] for g in per_group), tuple(g[i][1] for g in per_group)) for i in range(len(per_group[0]))
+        ]
+
+    def _monte_carlo_result(self, values: np.ndarray, *, n_train: int, n_eval: int, start: float) -> MIResult:
+        value = float(values.mean())
+        stderr = float(values.std(ddof=1) / math.sqrt(values.size))
+        half = float(stats.norm.ppf(0.975)) * stderr
+        return self._build(
+            value=value,
+            stderr=stderr,
+            interval=(value - half, value + half),
+            interval_kind="monte_carlo",
+            n_train=n_train,
+            n_eval=n_eval,
+            n_mc=int(values.size),
+            n_folds=1,
+            fold_values=(value,),
+            start=start,
+        )
+
+    def _build(self, *, start: float, **fields) -> MIResult:
+        options = {k: v for k, v in self.get_params().items() if k not in ("random_state", "dtype")}
+        return MIResult(
+            method=self.method,
+            random_state=self.random_state_,
+            seconds=time.perf_counter() - start,
+            options=options,
+            **fields,
+        )
+
+    # -- convenience --------------------------------------------------------
+
+    @property
+    def net_(self) -> VelocityMLP:
+        """The (first) trained velocity net of the (first) split."""
+        return self.flows_[0][1].net
+
+    @property
+    def history_(self) -> np.ndarray:
+        """Training loss per step of `net_`, shape (steps,)."""
+        return self.flows_[0][1].history
+
+    @property
+    def path_(self):
+        return get_path(self.path)

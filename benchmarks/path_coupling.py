@@ -1,15 +1,62 @@
-import time, torch, numpy as np, fmmi, sys
+"""Which interpolation path and coupling are more accurate? One seed per cell, default net.
+
+Correlated Gaussians with coordinate pairs correlated (known MI), every
+combination of path ("linear", "trigonometric") and coupling ("independent",
+"shared_x"), one 50/50 split each. Prints one line per run:
+case, path, coupling, true MI, estimate, Monte-Carlo s.e., seconds.
+
+    python benchmarks/path_coupling.py > benchmarks/results/path_coupling_2026-11-29.txt
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+import fmmi
 from fmmi.distributions import CorrelatedGaussian
-torch.set_num_threads(2)
-def pairs(dim, mi):
-    rho=np.sqrt(-np.expm1(-2*mi/dim)); C=np.eye(2*dim)
-    for i in range(dim): C[i,dim+i]=C[dim+i,i]=rho
-    return CorrelatedGaussian(C, dim)
-cases=[("1d",CorrelatedGaussian.from_mi(0.8304),30000),("5+5",pairs(5,1.0),20000),("10+10",pairs(10,5.0),20000),("indep2+1",CorrelatedGaussian(np.eye(3),2),10000)]
-for name,dist,n in cases:
-  x,y=dist.sample(n, random_state=100)
-  for path in ["linear","trigonometric"]:
-    for coupling in ["independent","shared_x"]:
-        t=time.time()
-        r=fmmi.FMMI(coupling=coupling, path=path, random_state=0).fit_estimate(x,y)
-        print(name, path, coupling, round(dist.mutual_information,4), round(r.value,4), round(r.stderr,4), round(time.time()-t,1), flush=True)
+
+
+def pairs(dim: int, mi: float) -> CorrelatedGaussian:
+    rho = np.sqrt(-np.expm1(-2 * mi / dim))
+    cov = np.eye(2 * dim)
+    cov[np.arange(dim), dim + np.arange(dim)] = rho
+    cov[dim + np.arange(dim), np.arange(dim)] = rho
+    return CorrelatedGaussian(cov, dim)
+
+
+CASES = [
+    ("1d", CorrelatedGaussian.from_mi(0.8304), 30_000),
+    ("5+5", pairs(5, 1.0), 20_000),
+    ("10+10", pairs(10, 5.0), 20_000),
+    ("indep2+1", CorrelatedGaussian(np.eye(3), 2), 10_000),
+]
+
+
+def main() -> None:
+    torch.set_num_threads(2)
+    for name, dist, n in CASES:
+        x, y = dist.sample(n, random_state=100)
+        for path in ("linear", "trigonometric"):
+            for coupling in ("independent", "shared_x"):
+                start = time.perf_counter()
+                result = fmmi.FMMI(coupling=coupling, path=path, interval="monte_carlo", random_state=0).fit_estimate(
+                    x, y
+                )
+                seconds = time.perf_counter() - start
+                print(
+                    name,
+                    path,
+                    coupling,
+                    round(dist.mutual_information, 4),
+                    round(result.value, 4),
+                    round(result.stderr, 4),
+                    round(seconds, 1),
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()

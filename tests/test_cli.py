@@ -39,7 +39,9 @@ def test_estimate_line_in_bits(tmp_path, capsys):
 def test_estimate_npz_two_arrays(tmp_path, capsys):
     x, y = CorrelatedGaussian.from_mi(0.5).sample(1000, random_state=0)
     np.savez(tmp_path / "d.npz", features=x, labels=y)
-    code = main(["estimate", str(tmp_path / "d.npz"), "--x-key", "features", "--y-key", "labels", "--json", *FAST_FLAGS])
+    code = main(
+        ["estimate", str(tmp_path / "d.npz"), "--x-key", "features", "--y-key", "labels", "--json", *FAST_FLAGS]
+    )
     assert code == 0
     record = json.loads(capsys.readouterr().out)
     assert record["n_eval"] == 1000 and record["n_folds"] == 5 and record["interval_kind"] == "crossfit"
@@ -92,8 +94,26 @@ def test_estimate_conditional_mi_and_variants(gaussian_csv, capsys):
     assert main([*args, "--interval", "monte_carlo"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["quantity"] == "I(X;Y|Z)" and record["dim_z"] == 1 and record["interval_kind"] == "monte_carlo"
-    assert main(["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--variant", "conditional", "--reverse",
-                 "--folds", "3", "--json", *FAST_FLAGS]) == 0
+    assert (
+        main(
+            [
+                "estimate",
+                str(gaussian_csv),
+                "--x",
+                "u",
+                "--y",
+                "v",
+                "--variant",
+                "conditional",
+                "--reverse",
+                "--folds",
+                "3",
+                "--json",
+                *FAST_FLAGS,
+            ]
+        )
+        == 0
+    )
     record = json.loads(capsys.readouterr().out)
     assert record["method"] == "cFMMI" and record["n_folds"] == 3 and record["options"]["reverse"] is True
 

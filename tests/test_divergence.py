@@ -41,7 +41,9 @@ def test_hutchinson_mean_is_within_its_standard_error(probe):
     exact = exact_divergence(net, z, t)
     generator = torch.Generator().manual_seed(2)
     repeats = 4000
-    one_probe_each = hutchinson_divergence(net, z.repeat(repeats, 1), t.repeat(repeats), probe=probe, generator=generator)
+    one_probe_each = hutchinson_divergence(
+        net, z.repeat(repeats, 1), t.repeat(repeats), probe=probe, generator=generator
+    )
     draws = one_probe_each.reshape(repeats, -1)
     mean = draws.mean(0)
     stderr = draws.std(0) / math.sqrt(draws.shape[0])

@@ -76,7 +76,9 @@ def test_select_columns(spec, columns):
     np.testing.assert_array_equal(select_columns(table, spec, "--x"), table.data[:, columns])
 
 
-@pytest.mark.parametrize(("spec", "message"), [("4", "out of range"), ("a", "no column 'a'"), ("3:1", "selects no"), ("0,", "empty")])
+@pytest.mark.parametrize(
+    ("spec", "message"), [("4", "out of range"), ("a", "no column 'a'"), ("3:1", "selects no"), ("0,", "empty")]
+)
 def test_select_columns_errors(spec, message):
     with pytest.raises(ValueError, match=message):
         select_columns(Table(np.zeros((2, 4))), spec, "--x")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = ["main"]
 
@@ -46,9 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--steps", type=_positive_int, help="training steps (default 5000; 200 with --quick)")
     demo.add_argument("--samples", type=_positive_int, help="joint samples (default 30000; 4000 with --quick)")
-    demo.add_argument(
-        "--mc-samples", type=_positive_int, help="Monte-Carlo samples (default 50000; 5000 with --quick)"
-    )
+    demo.add_argument("--mc-samples", type=_positive_int, help="Monte-Carlo samples (default 50000; 5000 with --quick)")
     demo.add_argument("--out", default="fmmi-demo", help="output folder (default: ./fmmi-demo)")
     demo.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     demo.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda', ... (default auto)")

@@ -18,7 +18,7 @@ estimation draw through the same function, so they always see the same flow.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import torch
 
@@ -35,7 +35,7 @@ __all__ = [
     "two_sample_endpoints",
 ]
 
-Endpoints = Callable[[torch.Tensor, torch.Generator], "tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]"]
+Endpoints = Callable[[torch.Tensor, torch.Generator], "tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]"]
 
 COUPLINGS = ("independent", "shared_x")
 

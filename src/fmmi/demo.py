@@ -63,6 +63,7 @@ def seed_experiment(config: DemoConfig) -> tuple[CorrelatedGaussian, FMMI, MIRes
         time_sampling="uniform",
         n_mc=config.mc_samples,
         interval="monte_carlo",
+        gaussianize=False,
         random_state=config.seed,
         device=config.device,
         progress=config.progress,

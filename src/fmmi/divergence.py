@@ -8,7 +8,7 @@ divergence is taken in z only.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch.func import jacrev, vjp, vmap

@@ -98,7 +98,9 @@ class VelocityMLP(nn.Module):
 
     def _inputs(self, z: torch.Tensor, t: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
         if (context is None) != (self.context == 0):
-            raise ValueError(f"this net takes a context of dimension {self.context}; got {context is not None and context.shape[-1]}")
+            raise ValueError(
+                f"this net takes a context of dimension {self.context}; got {context is not None and context.shape[-1]}"
+            )
         parts = [z] if context is None else [z, context.to(z.dtype)]
         return torch.cat([*parts, t[..., None].to(z.dtype)], dim=-1)
 

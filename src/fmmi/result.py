@@ -21,10 +21,10 @@ class MIResult:
             can give small negative values, and clipping would bias averages.
         stderr: Its standard error, in ``unit``.
         interval: 95% interval ``(low, high)``, in ``unit``.
-        interval_kind: What the interval covers. ``"crossfit"``: the spread
-            of K fold estimates, each from nets trained without its rows (data,
-            training and Monte-Carlo variability; Student's t with K - 1
-            degrees of freedom). ``"monte_carlo"``: the Monte-Carlo error of
+        interval_kind: What the interval covers. ``"crossfit"``: the
+            delete-a-group jackknife over K fold estimates, each from nets
+            trained without its rows (data, training and Monte-Carlo
+            variability; Student's t with K - 1 degrees of freedom). ``"monte_carlo"``: the Monte-Carlo error of
             the final average for one trained net only, not the variability
             from the data and the training.
         n_train: Rows used to train each velocity net.

@@ -13,12 +13,18 @@ Two kinds of interval (named on every result by ``interval_kind``):
   is larger (see the README).
 * ``"crossfit"``: K-fold cross-fitting. Each fold is estimated by nets
   trained on the other K - 1 folds, so every row is used for the estimate
-  once and K independent trainings are seen. The estimate is the mean of the
-  K fold estimates; its standard error is their standard deviation over
-  sqrt(K), and the 95% interval uses Student's t with K - 1 degrees of
-  freedom. The fold estimates carry the sampling error of their rows, the
-  training noise of their nets and the Monte-Carlo error, so the interval
-  covers all three. It costs K trainings instead of one.
+  once. The estimate is the mean of the K fold estimates. Its standard error
+  is the delete-a-group jackknife's, ``(K - 1) / sqrt(K)`` times the standard
+  deviation of the fold estimates, and the 95% interval uses Student's t with
+  K - 1 degrees of freedom. Why the jackknife and not ``sd / sqrt(K)``: a
+  fold estimate inherits most of its error from the rows its nets were
+  trained on, and any two folds share (K - 2) / (K - 1) of those rows, so the
+  fold estimates move together; a coverage benchmark measured the naive
+  interval covering the truth in only half the runs on a Gaussian. Each fold
+  estimate is a leave-one-group-out estimate, which is exactly the jackknife's
+  setting. The jackknife is conservative for the parts of the error that are
+  independent across folds (held-out rows, Monte-Carlo, optimisation noise).
+  It costs K trainings instead of one.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from __future__ import annotations
 import inspect
 import math
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -246,9 +253,7 @@ class FlowEstimator:
 
     @classmethod
     def _param_names(cls) -> tuple[str, ...]:
-        own = [
-            p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind is p.KEYWORD_ONLY
-        ]
+        own = [p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind is p.KEYWORD_ONLY]
         return (*own, *tuple(inspect.signature(FlowEstimator._init_common).parameters)[1:])
 
     def get_params(self) -> dict[str, Any]:
@@ -311,13 +316,25 @@ class FlowEstimator:
         self.generator_, self.random_state_ = make_generator(self.random_state)
         self.device_ = resolve_device(self.device)
 
+    def _fit_preprocessing(self, data: tuple[np.ndarray, ...]) -> Any:
+        """Learn a data map from training rows (none by default); see `_preprocess`."""
+        return None
+
+    def _preprocess(self, state: Any, data: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        """Apply the map learned by `_fit_preprocessing` (identity by default)."""
+        return data
+
     def _fit_flows(self, data: tuple[np.ndarray, ...]) -> list[tuple[float, _Flow]]:
+        state = self._fit_preprocessing(data)
+        self.preprocessing_.append(state)
+        data = self._preprocess(state, data)
         return [
             (coef, flow(self, self.generator_, self.device_).fit(arrays)) for coef, flow, arrays in self._terms(data)
         ]
 
-    def _read(self, flows: list[tuple[float, _Flow]], data: tuple[np.ndarray, ...]) -> np.ndarray:
+    def _read(self, flows: list[tuple[float, _Flow]], data: tuple[np.ndarray, ...], split: int = 0) -> np.ndarray:
         """Per-unit values of the signed sum of the terms (units aligned by position)."""
+        data = self._preprocess(self.preprocessing_[split], data)
         arrays = [arrays for _, _, arrays in self._terms(data)]
         return sum(coef * flow.contributions(a, self.n_mc) for (coef, flow), a in zip(flows, arrays))
 
@@ -329,6 +346,7 @@ class FlowEstimator:
         self._start()
         self.dims_ = tuple(a.shape[1] for a in data)
         self.n_train_ = data[-1].shape[0]
+        self.preprocessing_ = []
         self.flows_ = self._fit_flows(data)
 
     def _estimate(self, data: tuple[np.ndarray, ...]) -> MIResult:
@@ -353,9 +371,10 @@ class FlowEstimator:
         splits = self._splits(data)
         fold_values, units, n_train = [], [], []
         self.fold_flows_ = []
-        for train_rows, eval_rows in splits:
+        self.preprocessing_ = []
+        for split, (train_rows, eval_rows) in enumerate(splits):
             flows = self._fit_flows(self._take(data, train_rows))
-            values = self._read(flows, self._take(data, eval_rows))
+            values = self._read(flows, self._take(data, eval_rows), split)
             self.fold_flows_.append(flows)
             fold_values.append(float(values.mean()))
             units.append(values)
@@ -369,7 +388,8 @@ class FlowEstimator:
             return self._monte_carlo_result(units[0], n_train=n_train[0], n_eval=n_eval, start=start)
         k = len(fold_values)
         value = float(np.mean(fold_values))
-        stderr = float(np.std(fold_values, ddof=1) / math.sqrt(k))
+        # Delete-a-group jackknife: see the module docstring.
+        stderr = float((k - 1) / math.sqrt(k) * np.std(fold_values, ddof=1))
         half = float(stats.t.ppf(0.975, k - 1)) * stderr
         return self._build(
             value=value,

@@ -66,7 +66,17 @@ class FlowEntropyDifference(FlowEstimator):
     def _take(self, data, rows):
         return (data[0][rows[0]], data[1][rows[1]])
 
+    def fit(self, a: Any, b: Any) -> FlowEntropyDifference:
+        """Train the flow from all rows of ``a`` (n_a, d) to all rows of ``b`` (n_b, d)."""
+        self._fit(_check_two_samples(a, b))
+        return self
+
+    def estimate(self, a: Any, b: Any) -> MIResult:
+        """``h(b) - h(a)`` in nats on rows the net did not train on (Monte-Carlo interval)."""
+        return self._estimate(_check_two_samples(a, b))
+
     def fit_estimate(self, a: Any, b: Any) -> MIResult:
+        """Split each sample, fit, and estimate on unseen rows; see `FMMI.fit_estimate`."""
         return self._fit_estimate(_check_two_samples(a, b))
 
 

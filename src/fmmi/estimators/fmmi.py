@@ -9,6 +9,7 @@ import torch
 
 from .._checks import as_matrix, check_pair
 from ..coupling import COUPLINGS
+from ..preprocessing import MarginalGaussianizer
 from ..result import MIResult
 from ._base import ConditionalMIFlow, EntropyFlow, FlowEstimator, JointMIFlow
 
@@ -49,6 +50,15 @@ class FMMI(FlowEstimator):
             of a uniform permutation.
         reverse: Flow from the joint to the product of marginals.
         swap: cFMMI only: condition on y and flow in x.
+        gaussianize: Map every column of X and Y to a standard normal through
+            its empirical CDF on the training rows before the flow
+            (`fmmi.preprocessing.MarginalGaussianizer`): increasing maps, so
+            MI is unchanged for continuous data, and heavy tails or bounded
+            margins no longer have to be learned by the flow. Default on: it
+            removed a -0.03 error on Gaussian data seen through ``half_cube``
+            and ``normal_cdf`` and a +0.01 error on a Student-t, and left a
+            Gaussian unchanged (README). The estimate becomes exactly
+            invariant to increasing maps of single coordinates.
         path: ``"trigonometric"`` (default) or ``"linear"`` (the seed
             article's). On correlated Gaussians (1, 5+5 and 10+10 dimensions)
             the trigonometric path had the smaller error, and the gap grows
@@ -119,6 +129,7 @@ class FMMI(FlowEstimator):
         derange: bool = False,
         reverse: bool = False,
         swap: bool = False,
+        gaussianize: bool = True,
         **options: Any,
     ):
         self.variant = variant
@@ -126,7 +137,18 @@ class FMMI(FlowEstimator):
         self.derange = derange
         self.reverse = reverse
         self.swap = swap
+        self.gaussianize = gaussianize
         self._init_common(**options)
+
+    def _fit_preprocessing(self, data):
+        if not self.gaussianize:
+            return None
+        return [MarginalGaussianizer().fit(a) for a in data]
+
+    def _preprocess(self, state, data):
+        if state is None:
+            return data
+        return tuple(g.transform(a) for g, a in zip(state, data))
 
     @property
     def method(self) -> str:

@@ -1,0 +1,39 @@
+"""Per-coordinate maps that leave mutual information unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtri
+
+__all__ = ["MarginalGaussianizer"]
+
+
+class MarginalGaussianizer:
+    """Map each column to a standard normal through its empirical CDF (rank Gaussianisation).
+
+    ``z = Φ⁻¹(F̂(v))`` with ``F̂`` the training rows' empirical CDF, linearly
+    interpolated between order statistics and clamped to
+    ``[1/(2n), 1 - 1/(2n)]``. Each column's map is increasing, so MI between
+    X and Y is unchanged (for continuous data); it turns heavy tails, bounded
+    supports and wiggly monotone distortions into Gaussian margins, which a
+    flow learns far more easily. Entropies are *not* invariant under it.
+
+    Example:
+        >>> g = MarginalGaussianizer().fit(np.arange(10.0)[:, None] ** 3)
+        >>> bool(np.all(np.diff(g.transform(np.linspace(0, 729, 50)[:, None])[:, 0]) >= 0))
+        True
+    """
+
+    def fit(self, data: np.ndarray) -> MarginalGaussianizer:
+        """Learn each column's empirical quantiles from ``data`` (n, d)."""
+        n = data.shape[0]
+        self.sorted_ = np.sort(data, axis=0)
+        self.levels_ = (np.arange(n) + 0.5) / n
+        return self
+
+    def transform(self, data: np.ndarray) -> np.ndarray:
+        """Gaussianised copy of ``data`` (m, d)."""
+        out = np.empty_like(data, dtype=np.float64)
+        for j in range(data.shape[1]):
+            out[:, j] = np.interp(data[:, j], self.sorted_[:, j], self.levels_)
+        return ndtri(out)

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from fmmi.distributions import CorrelatedGaussian
+from fmmi.estimators.baselines import KSG, GaussianMI
+
+
+@pytest.fixture
+def gaussian():
+    dist = CorrelatedGaussian.from_mi(0.8)
+    return dist, *dist.sample(4000, random_state=0)
+
+
+def test_ksg_on_a_gaussian(gaussian):
+    dist, x, y = gaussian
+    result = KSG().fit_estimate(x, y)
+    assert result.method == "KSG" and result.unit == "nats" and result.interval_kind == "per_point"
+    assert result.value == pytest.approx(dist.mutual_information, abs=0.05)
+
+
+def test_ksg_on_independent_data():
+    rng = np.random.default_rng(1)
+    assert abs(KSG(k=3).fit_estimate(rng.normal(size=(3000, 2)), rng.normal(size=3000)).value) < 0.03
+
+
+def test_ksg_matches_a_brute_force_count():
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(60, 1)), rng.normal(size=(60, 2))
+    xs, ys = (x - x.mean(0)) / x.std(0), (y - y.mean(0)) / y.std(0)
+    dx = np.abs(xs[:, None] - xs[None]).max(-1)
+    dy = np.abs(ys[:, None] - ys[None]).max(-1)
+    dz = np.maximum(dx, dy)
+    np.fill_diagonal(dz, np.inf)
+    eps = np.sort(dz, axis=1)[:, 2]  # k = 3
+    n_x = (dx < eps[:, None]).sum(1) - 1
+    n_y = (dy < eps[:, None]).sum(1) - 1
+    from scipy.special import digamma
+
+    expected = digamma(3) + digamma(60) - np.mean(digamma(n_x + 1) + digamma(n_y + 1))
+    assert KSG(k=3).fit_estimate(x, y).value == pytest.approx(expected, abs=1e-12)
+
+
+def test_gaussian_plug_in(gaussian):
+    dist, x, y = gaussian
+    result = GaussianMI(random_state=0).fit_estimate(x, y)
+    assert result.method == "CCA" and result.interval_kind == "bootstrap"
+    assert result.value == pytest.approx(dist.mutual_information, abs=0.03)
+    assert result.interval[0] < dist.mutual_information < result.interval[1]
+    assert GaussianMI(random_state=0).fit_estimate(x, y).stderr == result.stderr
+
+
+def test_baseline_errors():
+    with pytest.raises(ValueError, match="k must be"):
+        KSG(k=0).fit_estimate(np.zeros((10, 1)) + np.arange(10)[:, None], np.arange(10.0))
+    with pytest.raises(ValueError, match="more rows than dimensions"):
+        GaussianMI().fit_estimate(np.eye(3), np.eye(3))

@@ -1,0 +1,62 @@
+"""One contract for every estimator: the same checks, tiny settings (the numbers are not the point)."""
+
+import math
+
+import numpy as np
+import pytest
+
+import fmmi
+from fmmi.estimators import FMMI, KSG, FlowEntropy, FlowEntropyDifference, GaussianMI
+
+TINY = dict(hidden=16, steps=30, batch_size=64, n_time=4, n_folds=3)
+
+ESTIMATORS = {
+    "jFMMI": (FMMI, {}, 2),
+    "jFMMI reverse shared_x": (FMMI, dict(reverse=True, coupling="shared_x"), 2),
+    "cFMMI": (FMMI, dict(variant="conditional"), 2),
+    "cFMMI swap": (FMMI, dict(variant="conditional", swap=True), 2),
+    "FMDoE": (FMMI, dict(variant="doe"), 2),
+    "entropy": (FlowEntropy, {}, 1),
+    "entropy difference": (FlowEntropyDifference, {}, 2),
+}
+
+
+def data(n_arrays, n=120):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 2))
+    y = x[:, :1] + rng.normal(size=(n, 1))
+    return (x, y)[:n_arrays] if n_arrays == 2 else (x,)
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+@pytest.mark.parametrize("interval", ["crossfit", "monte_carlo"])
+def test_contract(name, interval):
+    cls, options, n_arrays = ESTIMATORS[name]
+    arrays = data(n_arrays)
+    if cls is FlowEntropyDifference:
+        arrays = (arrays[0][:, :1], arrays[1])
+    est = cls(random_state=0, interval=interval, **TINY, **options)
+    result = est.fit_estimate(*arrays)
+    assert isinstance(result, fmmi.MIResult)
+    assert math.isfinite(result.value) and result.stderr > 0
+    assert result.interval[0] < result.value < result.interval[1]
+    assert result.unit == "nats" and result.interval_kind == interval and result.method
+    assert result.n_folds == (3 if interval == "crossfit" else 1) == len(result.fold_values)
+    assert result.random_state == 0
+    assert np.all(np.isfinite(est.history_)) and est.history_.shape == (TINY["steps"],)
+    # Same parameters, same seed: the same number.
+    again = cls(**est.get_params()).fit_estimate(*arrays)
+    assert again.value == result.value
+    # A fitted estimator estimates on new rows.
+    if hasattr(est, "estimate"):
+        assert math.isfinite(est.estimate(*arrays).value)
+
+
+@pytest.mark.parametrize("estimator", [KSG(), GaussianMI(random_state=0)], ids=["KSG", "CCA"])
+def test_baseline_contract(estimator):
+    x, y = data(2)
+    result = estimator.fit_estimate(x, y)
+    assert isinstance(result, fmmi.MIResult) and result.unit == "nats" and result.method
+    assert math.isfinite(result.value) and result.stderr > 0
+    assert result.interval[0] <= result.value <= result.interval[1]
+    assert estimator.fit_estimate(x, y).value == result.value

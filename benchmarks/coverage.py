@@ -16,6 +16,7 @@ the estimates across repetitions, width / spread, the mean error, and the
 seconds per estimate.
 
     python benchmarks/coverage.py --preset small --reps 20 --out benchmarks/results/coverage_small.json
+    python benchmarks/coverage.py --preset default --reps 5 --only 0 --out benchmarks/results/coverage_default_gaussian.json
 """
 
 from __future__ import annotations
@@ -62,11 +63,15 @@ def main() -> None:
     parser.add_argument("--preset", choices=sorted(PRESETS), default="small")
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--n", type=int, default=5000, help="samples per repetition")
+    parser.add_argument("--only", default=None, help="comma-separated distribution numbers (0, 1, 2) to run")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    chosen = list(distributions().items())
+    if args.only:
+        chosen = [chosen[int(i)] for i in args.only.split(",")]
     options = dict(PRESETS[args.preset], device="cpu")
     runs = []
-    for name, dist in distributions().items():
+    for name, dist in chosen:
         truth = dist.mutual_information
         for rep in range(args.reps):
             x, y = dist.sample(args.n, random_state=10_000 + rep)

@@ -28,6 +28,7 @@ def train_flow_matching(
     lr: float = 1e-3,
     weight_decay: float = 0.0,
     progress: bool = False,
+    desc: str = "training",
 ) -> np.ndarray:
     """Regress ``net(z_t, t)`` on the path's conditional velocity.
 
@@ -41,6 +42,7 @@ def train_flow_matching(
         net: Velocity ``net(z, t, context)``; trained in place.
         endpoints: Maps row indices to ``(z_0, z_1, context)``; see `fmmi.coupling`.
         n_rows: Number of training rows the indices range over.
+        progress: Show a progress bar (tqdm), labelled ``desc``.
 
     Returns:
         The loss at every step, shape (steps,).
@@ -56,7 +58,7 @@ def train_flow_matching(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=steps, desc="training", unit="step", leave=False)
+        bar = tqdm(total=steps, desc=desc, unit="step", leave=False)
     net.train()
     try:
         for step in range(steps):

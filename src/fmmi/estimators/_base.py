@@ -84,7 +84,7 @@ class _Flow:
         raise NotImplementedError
 
     # -- shared
-    def fit(self, arrays: Sequence[np.ndarray]) -> _Flow:
+    def fit(self, arrays: Sequence[np.ndarray], desc: str = "training") -> _Flow:
         est = self.est
         if est.standardize:
             self.location_scale = [_location_scale(a) for a in arrays]
@@ -111,6 +111,7 @@ class _Flow:
             lr=est.lr,
             weight_decay=est.weight_decay,
             progress=est.progress,
+            desc=desc,
         )
         return self
 
@@ -324,13 +325,17 @@ class FlowEstimator:
         """Apply the map learned by `_fit_preprocessing` (identity by default)."""
         return data
 
-    def _fit_flows(self, data: tuple[np.ndarray, ...]) -> list[tuple[float, _Flow]]:
+    def _fit_flows(self, data: tuple[np.ndarray, ...], label: str = "") -> list[tuple[float, _Flow]]:
         state = self._fit_preprocessing(data)
         self.preprocessing_.append(state)
         data = self._preprocess(state, data)
-        return [
-            (coef, flow(self, self.generator_, self.device_).fit(arrays)) for coef, flow, arrays in self._terms(data)
-        ]
+        terms = self._terms(data)
+        fitted = []
+        for j, (coef, flow, arrays) in enumerate(terms):
+            parts = [p for p in (label, f"flow {j + 1}/{len(terms)}" if len(terms) > 1 else "") if p]
+            desc = f"training ({', '.join(parts)})" if parts else "training"
+            fitted.append((coef, flow(self, self.generator_, self.device_).fit(arrays, desc=desc)))
+        return fitted
 
     def _read(self, flows: list[tuple[float, _Flow]], data: tuple[np.ndarray, ...], split: int = 0) -> np.ndarray:
         """Per-unit values of the signed sum of the terms (units aligned by position)."""
@@ -373,7 +378,8 @@ class FlowEstimator:
         self.fold_flows_ = []
         self.preprocessing_ = []
         for split, (train_rows, eval_rows) in enumerate(splits):
-            flows = self._fit_flows(self._take(data, train_rows))
+            label = f"fold {split + 1}/{len(splits)}" if len(splits) > 1 else ""
+            flows = self._fit_flows(self._take(data, train_rows), label)
             values = self._read(flows, self._take(data, eval_rows), split)
             self.fold_flows_.append(flows)
             fold_values.append(float(values.mean()))

@@ -122,3 +122,17 @@ def test_entropy_command(gaussian_csv, capsys):
     assert main(["entropy", str(gaussian_csv), "--x", "u,v", "--interval", "monte_carlo", *FAST_FLAGS]) == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith("h(X) = ") and "nats" in line and "dim=2" in line
+
+
+def test_bench_and_report(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    args = ["bench", "--tasks", "seed-gaussian-1v1", "--estimators", "ksg,cca", "--n", "400", "--seeds", "0,1"]
+    assert main([*args, "--out", str(out), "--no-progress"]) == 0
+    assert "4 new runs (0 failed)" in capsys.readouterr().out
+    assert main([*args, "--out", str(out), "--no-progress"]) == 0
+    assert "0 new runs" in capsys.readouterr().out
+    assert main(["report", str(out)]) == 0
+    assert "| seed-gaussian-1v1 | ksg | 400 |" in capsys.readouterr().out
+    assert (out / "report.md").exists() and (out / "estimates.png").exists()
+    assert main(["bench", "--out", str(out)]) == 1
+    assert "choose tasks" in capsys.readouterr().err

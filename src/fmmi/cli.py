@@ -84,7 +84,59 @@ def _parser() -> argparse.ArgumentParser:
     entropy.add_argument("--x", help="columns (default: all)")
     entropy.add_argument("--key", help=".npz: the array to read")
     _add_estimator_flags(entropy)
+
+    bench = commands.add_parser(
+        "bench",
+        help="run estimators over benchmark tasks with known MI (resumable)",
+        description="Run estimators over tasks and seeds; one JSON record per run in OUT/runs.jsonl. "
+        "Rerunning the same command skips the runs already recorded.",
+    )
+    bench.add_argument("--suite", help="a suite: seed, highmi, highdim")
+    bench.add_argument("--tasks", help="comma-separated task ids (instead of, or besides, --suite)")
+    bench.add_argument("--estimators", default="fmmi", help="comma-separated: fmmi, ksg, cca (default fmmi)")
+    bench.add_argument("--n", type=_positive_int, default=10_000, help="samples per run (default 10000)")
+    bench.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    bench.add_argument("--out", required=True, help="sweep folder")
+    bench.add_argument("--jobs", type=_positive_int, default=1, help="parallel worker processes (default 1)")
+    bench.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    report = commands.add_parser("report", help="summarise a sweep folder into report.md and a plot")
+    report.add_argument("folder", help="a folder written by fmmi bench")
     return parser
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .benchmark import list_tasks, run_benchmark
+
+    task_ids = list_tasks(args.suite) if args.suite else []
+    if args.tasks:
+        task_ids += [t.strip() for t in args.tasks.split(",") if t.strip() not in task_ids]
+    if not task_ids:
+        raise ValueError("choose tasks with --suite or --tasks")
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")]
+    except ValueError:
+        raise ValueError(f"--seeds {args.seeds!r}: expected comma-separated integers") from None
+    new = run_benchmark(
+        task_ids,
+        [e.strip() for e in args.estimators.split(",")],
+        n=args.n,
+        seeds=seeds,
+        out=args.out,
+        jobs=args.jobs,
+        progress=not args.no_progress,
+    )
+    failed = sum(not r["success"] for r in new)
+    print(f"{len(new)} new runs ({failed} failed) recorded in {args.out}/runs.jsonl")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .benchmark.report import write_report
+
+    path = write_report(args.folder)
+    print(path.read_text())
+    return 0
 
 
 def _add_estimator_flags(parser: argparse.ArgumentParser) -> None:
@@ -128,7 +180,7 @@ def _estimator_options(args: argparse.Namespace) -> dict:
     )
 
 
-def _report(args: argparse.Namespace, result, what: str, dims: dict) -> None:
+def _print_result(args: argparse.Namespace, result, what: str, dims: dict) -> None:
     if args.bits:
         result = result.to("bits")
     if args.json:
@@ -192,13 +244,13 @@ def _estimate(args: argparse.Namespace) -> int:
     options = dict(variant=args.variant, reverse=args.reverse, swap=args.swap, **_estimator_options(args))
     if args.z is None:
         result = FMMI(**options).fit_estimate(x, y)
-        _report(args, result, "I(X;Y)", {"dim_x": x.shape[1], "dim_y": y.shape[1]})
+        _print_result(args, result, "I(X;Y)", {"dim_x": x.shape[1], "dim_y": y.shape[1]})
         return 0
     if args.x_key:
         raise ValueError("--z takes columns of one table; it cannot be combined with --x-key/--y-key")
     z = select_columns(load_table(args.file, key=args.key), args.z, "--z")
     result = conditional_mi(x, y, z, **options)
-    _report(args, result, "I(X;Y|Z)", {"dim_x": x.shape[1], "dim_y": y.shape[1], "dim_z": z.shape[1]})
+    _print_result(args, result, "I(X;Y|Z)", {"dim_x": x.shape[1], "dim_y": y.shape[1], "dim_z": z.shape[1]})
     return 0
 
 
@@ -209,14 +261,20 @@ def _entropy(args: argparse.Namespace) -> int:
     table = load_table(args.file, key=args.key)
     x = select_columns(table, args.x, "--x") if args.x else table.data
     result = entropy(x, **_estimator_options(args))
-    _report(args, result, "h(X)", {"dim": x.shape[1]})
+    _print_result(args, result, "h(X)", {"dim": x.shape[1]})
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 error, 2 usage)."""
     args = _parser().parse_args(argv)
-    handler = {"demo": _demo, "estimate": _estimate, "entropy": _entropy}[args.command]
+    handler = {
+        "demo": _demo,
+        "estimate": _estimate,
+        "entropy": _entropy,
+        "bench": _bench,
+        "report": _report,
+    }[args.command]
     try:
         return handler(args)
     except (ValueError, TypeError, OSError) as error:

@@ -1,0 +1,104 @@
+"""Summaries of a sweep: a markdown table per task and estimator, and a plot."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..io import atomic_write_text
+from .runner import load_records
+
+__all__ = ["summarise", "markdown_table", "write_report", "SOLVED_RATIO"]
+
+# BMI's rule: an estimate solves a task when |log(estimate / truth)| < log 1.5.
+SOLVED_RATIO = 1.5
+
+
+def _solved(estimate: float, truth: float) -> bool | None:
+    if truth <= 0:
+        return None  # the ratio rule is undefined at zero MI
+    return estimate > 0 and abs(math.log(estimate / truth)) < math.log(SOLVED_RATIO)
+
+
+def summarise(records: list[dict]) -> list[dict]:
+    """One row per (task, estimator, n): runs, failures, mean estimate, MAE, solved fraction, seconds."""
+    groups: dict[tuple, list[dict]] = {}
+    for record in records:
+        groups.setdefault((record["task_id"], record["estimator"], record["n"]), []).append(record)
+    rows = []
+    for (task_id, estimator, n), group in sorted(groups.items()):
+        ok = [r for r in group if r.get("success")]
+        truth = group[0]["true_mi"]
+        estimates = np.array([r["estimate"] for r in ok])
+        solved = [_solved(r["estimate"], truth) for r in ok]
+        rows.append(
+            {
+                "task_id": task_id,
+                "estimator": estimator,
+                "n": n,
+                "true_mi": truth,
+                "runs": len(group),
+                "failed": len(group) - len(ok),
+                "mean_estimate": float(estimates.mean()) if ok else float("nan"),
+                "mae": float(np.abs(estimates - truth).mean()) if ok else float("nan"),
+                "solved": (float(np.mean(solved)) if ok and solved[0] is not None else None),
+                "seconds": float(np.mean([r["seconds"] for r in ok])) if ok else float("nan"),
+            }
+        )
+    return rows
+
+
+def markdown_table(rows: list[dict]) -> str:
+    lines = [
+        "| task | estimator | n | true MI | runs (failed) | mean estimate | MAE | solved | s per run |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        solved = "n/a" if row["solved"] is None else f"{row['solved']:.0%}"
+        lines.append(
+            f"| {row['task_id']} | {row['estimator']} | {row['n']} | {row['true_mi']:.4f} | "
+            f"{row['runs']} ({row['failed']}) | {row['mean_estimate']:.4f} | {row['mae']:.4f} | {solved} | "
+            f"{row['seconds']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def write_report(out: str | os.PathLike, *, plot: bool = True) -> Path:
+    """Write ``report.md`` (and ``estimates.png`` when matplotlib is there) into the sweep folder."""
+    out = Path(out)
+    if not out.is_dir():
+        raise FileNotFoundError(f"no sweep folder {out}")
+    records = load_records(out)
+    if not records:
+        raise ValueError(f"{out} holds no runs")
+    rows = summarise(records)
+    text = (
+        "# fmmi benchmark report\n\nMI in nats; MAE over successful runs; solved: |log(estimate/truth)| < log 1.5.\n\n"
+    )
+    atomic_write_text(out / "report.md", text + markdown_table(rows) + "\n")
+    if plot:
+        try:
+            _plot(rows, out / "estimates.png")
+        except ImportError:
+            pass
+    return out / "report.md"
+
+
+def _plot(rows: list[dict], path: Path) -> None:
+    from ..plotting import _pyplot, save_figure
+
+    plt = _pyplot()
+    _, ax = plt.subplots(figsize=(6, 5))
+    for i, estimator in enumerate(dict.fromkeys(r["estimator"] for r in rows)):
+        chosen = [r for r in rows if r["estimator"] == estimator]
+        ax.scatter([r["true_mi"] for r in chosen], [r["mean_estimate"] for r in chosen], label=estimator, color=f"C{i}")
+    top = max(max(r["true_mi"] for r in rows), 1e-3)
+    ax.plot([0, top], [0, top], color="0.5", ls="--", label="truth")
+    ax.set_xlabel("true MI (nats)")
+    ax.set_ylabel("mean estimate (nats)")
+    ax.set_title("Estimates against the truth, per task")
+    ax.legend()
+    save_figure(ax, path)

@@ -1,0 +1,193 @@
+"""Run estimators over tasks and seeds, one tidy record per run, resumable.
+
+Records are JSON lines appended to ``DIR/runs.jsonl`` as each run finishes
+(written whole and flushed, so a killed sweep loses at most the runs in
+flight). A run is identified by (task, estimator, n, seed); rerunning the same
+sweep skips every run already recorded, successful or not. A run that raises
+is recorded with ``success: false`` and its error, and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .tasks import get_task
+
+__all__ = ["ESTIMATORS", "RECORDS", "load_records", "run_benchmark", "run_one"]
+
+RECORDS = "runs.jsonl"
+
+
+def _fmmi(seed: int):
+    from ..estimators import FMMI
+
+    return FMMI(random_state=seed, device="cpu")
+
+
+def _ksg(seed: int):
+    from ..estimators import KSG
+
+    return KSG()
+
+
+def _cca(seed: int):
+    from ..estimators import GaussianMI
+
+    return GaussianMI(random_state=seed)
+
+
+# Name -> factory(seed) of an object with fit_estimate(x, y) -> MIResult.
+ESTIMATORS: dict[str, Callable[[int], Any]] = {"fmmi": _fmmi, "ksg": _ksg, "cca": _cca}
+
+
+def _params(estimator: Any) -> dict:
+    if hasattr(estimator, "get_params"):
+        params = estimator.get_params()
+    else:
+        params = dict(vars(estimator))
+    return {k: (v if isinstance(v, (int, float, str, bool, type(None))) else str(v)) for k, v in params.items()}
+
+
+def run_one(task_id: str, estimator_name: str, n: int, seed: int, threads: int | None = None) -> dict:
+    """One run as a record; never raises for a failing estimator."""
+    from .. import __version__
+
+    if threads:
+        torch.set_num_threads(threads)
+    task = get_task(task_id)
+    record: dict[str, Any] = {
+        "task_id": task_id,
+        "suite": task.suite,
+        "task_params": task.params,
+        "true_mi": task.mutual_information,
+        "dim_x": task.dim_x,
+        "dim_y": task.dim_y,
+        "estimator": estimator_name,
+        "n": n,
+        "seed": seed,
+        "fmmi_version": __version__,
+        "torch": torch.__version__,
+        "device": "cpu",
+        "machine": platform.machine(),
+    }
+    start = time.perf_counter()
+    try:
+        estimator = ESTIMATORS[estimator_name](seed)
+        record["estimator_params"] = _params(estimator)
+        x, y = task.sample(n, seed)
+        result = estimator.fit_estimate(x, y)
+        record.update(
+            estimate=result.value,
+            stderr=result.stderr,
+            interval=list(result.interval),
+            interval_kind=result.interval_kind,
+            success=True,
+            error=None,
+        )
+    except Exception as error:  # a failing run is data, not a crash
+        record.update(success=False, error=f"{type(error).__name__}: {error}", traceback=traceback.format_exc())
+    record["seconds"] = time.perf_counter() - start
+    return record
+
+
+def _key(record: dict) -> tuple:
+    return (record["task_id"], record["estimator"], record["n"], record["seed"])
+
+
+def load_records(out: str | os.PathLike) -> list[dict]:
+    """All records of a sweep folder (a truncated last line from a kill is ignored)."""
+    path = Path(out) / RECORDS
+    if not path.exists():
+        return []
+    records = []
+    with open(path) as handle:
+        for line in handle:
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return records
+
+
+def _append(path: Path, record: dict) -> None:
+    with open(path, "a") as handle:
+        handle.write(json.dumps(record, default=str) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def run_benchmark(
+    task_ids: Iterable[str],
+    estimators: Iterable[str],
+    *,
+    n: int,
+    seeds: Iterable[int],
+    out: str | os.PathLike,
+    jobs: int = 1,
+    progress: bool = True,
+) -> list[dict]:
+    """Run every (task, estimator, seed) not yet recorded in ``out``; returns the new records.
+
+    Args:
+        jobs: Parallel worker processes; each gets ``cpu_count // jobs`` torch threads.
+    """
+    task_ids, estimators, seeds = list(task_ids), list(estimators), list(seeds)
+    for task_id in task_ids:
+        get_task(task_id)
+    unknown = [name for name in estimators if name not in ESTIMATORS]
+    if unknown:
+        raise ValueError(f"unknown estimators {unknown}; available: {sorted(ESTIMATORS)}")
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    done = {_key(r) for r in load_records(out)}
+    todo = [
+        (task_id, name, n, seed)
+        for task_id in task_ids
+        for name in estimators
+        for seed in seeds
+        if (task_id, name, n, seed) not in done
+    ]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc="runs", unit="run")
+    new = []
+    path = out / RECORDS
+    try:
+        if jobs == 1:
+            for job in todo:
+                record = run_one(*job)
+                _append(path, record)
+                new.append(record)
+                if bar is not None:
+                    bar.update()
+        else:
+            threads = max(1, (os.cpu_count() or 1) // jobs)
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+                futures = [pool.submit(run_one, *job, threads) for job in todo]
+                for future in as_completed(futures):
+                    record = future.result()
+                    _append(path, record)
+                    new.append(record)
+                    if bar is not None:
+                        bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    return new

@@ -1,0 +1,56 @@
+import json
+
+import pytest
+
+from fmmi.benchmark import runner
+from fmmi.benchmark.report import summarise, write_report
+from fmmi.benchmark.runner import load_records, run_benchmark
+
+TASKS = ["seed-gaussian-1v1", "highmi-gaussian-1v1-mi2"]
+
+
+def test_records_resume_and_report(tmp_path):
+    new = run_benchmark(TASKS, ["ksg", "cca"], n=500, seeds=[0, 1], out=tmp_path, progress=False)
+    assert len(new) == 8 and all(r["success"] for r in new)
+    record = new[0]
+    for key in ("task_id", "true_mi", "estimator", "estimator_params", "n", "seed", "estimate", "stderr", "seconds"):
+        assert key in record
+    # Rerunning the same sweep runs nothing; a new seed runs only its own runs.
+    assert run_benchmark(TASKS, ["ksg", "cca"], n=500, seeds=[0, 1], out=tmp_path, progress=False) == []
+    assert len(run_benchmark(TASKS, ["ksg"], n=500, seeds=[0, 2], out=tmp_path, progress=False)) == 2
+    assert len(load_records(tmp_path)) == 10
+    rows = summarise(load_records(tmp_path))
+    cca_seed = next(r for r in rows if r["estimator"] == "cca" and r["task_id"] == "seed-gaussian-1v1")
+    assert cca_seed["runs"] == 2 and cca_seed["solved"] == 1.0 and cca_seed["mae"] < 0.1
+    text = write_report(tmp_path, plot=False).read_text()
+    assert "| seed-gaussian-1v1 | cca | 500 | 0.8304 | 2 (0) |" in text
+
+
+def test_a_failing_run_is_recorded_not_fatal(tmp_path, monkeypatch):
+    class Broken:
+        def fit_estimate(self, x, y):
+            raise RuntimeError("boom")
+
+    monkeypatch.setitem(runner.ESTIMATORS, "broken", lambda seed: Broken())
+    new = run_benchmark(TASKS, ["broken", "cca"], n=300, seeds=[0], out=tmp_path, progress=False)
+    failed = [r for r in new if not r["success"]]
+    assert len(failed) == 2 and failed[0]["error"] == "RuntimeError: boom"
+    assert sum(r["success"] for r in new) == 2
+    broken_rows = [r for r in summarise(load_records(tmp_path)) if r["estimator"] == "broken"]
+    assert len(broken_rows) == 2 and all(r["failed"] == r["runs"] == 1 for r in broken_rows)
+
+
+def test_parallel_workers_and_a_killed_line(tmp_path):
+    new = run_benchmark(TASKS, ["ksg", "cca"], n=400, seeds=[0], out=tmp_path, jobs=2, progress=False)
+    assert len(new) == 4 and all(r["success"] for r in new)
+    with open(tmp_path / "runs.jsonl", "a") as handle:
+        handle.write('{"task_id": "half a line')  # what a kill mid-write leaves
+    assert len(load_records(tmp_path)) == 4
+    assert json.loads((tmp_path / "runs.jsonl").read_text().splitlines()[0])["n"] == 400
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="unknown estimators"):
+        run_benchmark(TASKS, ["mine2"], n=100, seeds=[0], out=tmp_path)
+    with pytest.raises(ValueError, match="no task"):
+        run_benchmark(["nope"], ["ksg"], n=100, seeds=[0], out=tmp_path)

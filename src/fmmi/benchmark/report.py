@@ -29,7 +29,7 @@ def summarise(records: list[dict]) -> list[dict]:
     for record in records:
         groups.setdefault((record["task_id"], record["estimator"], record["n"]), []).append(record)
     rows = []
-    for (task_id, estimator, n), group in sorted(groups.items()):
+    for (task_id, estimator, n), group in groups.items():  # in the order the sweep ran them
         ok = [r for r in group if r.get("success")]
         truth = group[0]["true_mi"]
         estimates = np.array([r["estimate"] for r in ok])

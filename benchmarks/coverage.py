@@ -30,7 +30,8 @@ import numpy as np
 import torch
 
 import fmmi
-from fmmi.distributions import CorrelatedGaussian, SplitStudentT, Transformed, half_cube, normal_cdf
+from fmmi.benchmark.tasks import paired_gaussian
+from fmmi.distributions import SplitStudentT, Transformed, half_cube, normal_cdf
 
 PRESETS = {
     # The library's defaults.
@@ -41,16 +42,8 @@ PRESETS = {
 }
 
 
-def _pairs(dim: int, mi: float) -> np.ndarray:
-    rho = np.sqrt(-np.expm1(-2 * mi / dim))
-    cov = np.eye(2 * dim)
-    cov[np.arange(dim), dim + np.arange(dim)] = rho
-    cov[dim + np.arange(dim), np.arange(dim)] = rho
-    return cov
-
-
 def distributions() -> dict:
-    gaussian = CorrelatedGaussian(_pairs(2, 1.0), 2)
+    gaussian = paired_gaussian(2, 1.0)
     return {
         "gaussian 2+2": gaussian,
         "half_cube(x), normal_cdf(y) of gaussian 2+2": Transformed(gaussian, half_cube, normal_cdf),

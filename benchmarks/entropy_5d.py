@@ -1,6 +1,6 @@
 """Entropy of a correlated 5-D Gaussian from 10,000 samples with the default settings.
 
-    python benchmarks/entropy_5d.py
+python benchmarks/entropy_5d.py
 """
 
 from __future__ import annotations

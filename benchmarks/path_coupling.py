@@ -16,16 +16,8 @@ import numpy as np
 import torch
 
 import fmmi
+from fmmi.benchmark.tasks import paired_gaussian as pairs
 from fmmi.distributions import CorrelatedGaussian
-
-
-def pairs(dim: int, mi: float) -> CorrelatedGaussian:
-    rho = np.sqrt(-np.expm1(-2 * mi / dim))
-    cov = np.eye(2 * dim)
-    cov[np.arange(dim), dim + np.arange(dim)] = rho
-    cov[dim + np.arange(dim), np.arange(dim)] = rho
-    return CorrelatedGaussian(cov, dim)
-
 
 CASES = [
     ("1d", CorrelatedGaussian.from_mi(0.8304), 30_000),

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["as_matrix", "check_pair", "make_generator", "resolve_device"]
+__all__ = ["as_matrix", "check_pair", "location_scale", "make_generator", "resolve_device"]
 
 
 def as_matrix(data: Any, name: str) -> np.ndarray:
@@ -94,3 +94,18 @@ def resolve_device(device: str | torch.device) -> torch.device:
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} was asked for but CUDA is not available")
     return resolved
+
+
+def location_scale(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and standard deviations of ``data`` (n, d).
+
+    Raises:
+        ValueError: naming the constant columns, which carry no information.
+    """
+    mean = data.mean(axis=0)
+    scale = data.std(axis=0)
+    constant = scale <= 1e-12 * np.maximum(1.0, np.abs(mean))
+    if np.any(constant):
+        columns = np.flatnonzero(constant).tolist()
+        raise ValueError(f"columns {columns} are constant; a constant variable carries no information, drop it")
+    return mean, scale

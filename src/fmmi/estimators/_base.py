@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from .._checks import make_generator, resolve_device
+from .._checks import location_scale, make_generator, resolve_device
 from ..coupling import (
     conditional_endpoints,
     gaussian_source_endpoints,
@@ -47,7 +47,7 @@ from ..coupling import (
     two_sample_endpoints,
 )
 from ..divergence import PROBES
-from ..integrate import TIME_SAMPLINGS, divergence_integrals
+from ..integrate import TIME_SAMPLINGS, divergence_integrals, mean_and_stderr
 from ..nn import ACTIVATIONS, VelocityMLP
 from ..paths import get_path
 from ..result import MIResult
@@ -87,7 +87,7 @@ class _Flow:
     def fit(self, arrays: Sequence[np.ndarray], desc: str = "training") -> _Flow:
         est = self.est
         if est.standardize:
-            self.location_scale = [_location_scale(a) for a in arrays]
+            self.location_scale = [location_scale(a) for a in arrays]
         else:
             self.location_scale = [(np.zeros(a.shape[1]), np.ones(a.shape[1])) for a in arrays]
         features, context = self.dims(arrays)
@@ -196,16 +196,6 @@ class EntropyDifferenceFlow(_Flow):
 
     def read(self, integrals):
         return integrals + self.log_scale(1) - self.log_scale(0)
-
-
-def _location_scale(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mean = data.mean(axis=0)
-    scale = data.std(axis=0)
-    constant = scale <= 1e-12 * np.maximum(1.0, np.abs(mean))
-    if np.any(constant):
-        columns = np.flatnonzero(constant).tolist()
-        raise ValueError(f"columns {columns} are constant; a constant variable carries no information, drop it")
-    return mean, scale
 
 
 class FlowEstimator:
@@ -435,8 +425,7 @@ class FlowEstimator:
         ]
 
     def _monte_carlo_result(self, values: np.ndarray, *, n_train: int, n_eval: int, start: float) -> MIResult:
-        value = float(values.mean())
-        stderr = float(values.std(ddof=1) / math.sqrt(values.size))
+        value, stderr = mean_and_stderr(values)
         half = float(stats.norm.ppf(0.975)) * stderr
         return self._build(
             value=value,

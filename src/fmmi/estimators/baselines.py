@@ -6,7 +6,6 @@ but have nothing to train.
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
@@ -15,18 +14,17 @@ import torch
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 
-from .._checks import check_pair, make_generator
+from .._checks import check_pair, location_scale, make_generator
 from ..distributions.gaussian import gaussian_mi
+from ..integrate import mean_and_stderr
 from ..result import MIResult
 
 __all__ = ["KSG", "GaussianMI"]
 
 
 def _standardized(a: np.ndarray) -> np.ndarray:
-    scale = a.std(axis=0)
-    if np.any(scale == 0):
-        raise ValueError(f"columns {np.flatnonzero(scale == 0).tolist()} are constant; drop them")
-    return (a - a.mean(axis=0)) / scale
+    mean, scale = location_scale(a)
+    return (a - mean) / scale
 
 
 class KSG:
@@ -63,13 +61,10 @@ class KSG:
         n_x = cKDTree(x).query_ball_point(x, r=radius, p=np.inf, return_length=True) - 1
         n_y = cKDTree(y).query_ball_point(y, r=radius, p=np.inf, return_length=True) - 1
         terms = digamma(self.k) + digamma(n) - digamma(n_x + 1) - digamma(n_y + 1)
-        value = float(terms.mean())
-        stderr = float(terms.std(ddof=1) / math.sqrt(n))
-        half = 1.959963984540054 * stderr
-        return MIResult(
-            value=value,
-            stderr=stderr,
-            interval=(value - half, value + half),
+        value, stderr = mean_and_stderr(terms)
+        return MIResult.from_mean(
+            value,
+            stderr,
             n_train=0,
             n_eval=n,
             n_mc=n,

@@ -136,3 +136,26 @@ def test_bench_and_report(tmp_path, capsys):
     assert (out / "report.md").exists() and (out / "estimates.png").exists()
     assert main(["bench", "--out", str(out)]) == 1
     assert "choose tasks" in capsys.readouterr().err
+
+
+def test_estimate_checkpoint_flag_resumes_and_refuses_other_runs(gaussian_csv, tmp_path, capsys):
+    folder = tmp_path / "ckpt"
+    args = ["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--json", "--folds", "2", *FAST_FLAGS]
+    assert main([*args, "--checkpoint", str(folder)]) == 0
+    first = json.loads(capsys.readouterr().out)["value"]
+    assert sorted(p.name for p in folder.iterdir()) == ["fold1-flow1.pt", "fold2-flow1.pt", "run.json"]
+    assert main([*args, "--checkpoint", str(folder)]) == 0  # read back, not retrained
+    assert json.loads(capsys.readouterr().out)["value"] == first
+    assert main([*args, "--checkpoint", str(folder), "--hidden", "32"]) == 1
+    assert "other options or data" in capsys.readouterr().err
+
+
+def test_discrete_columns_warn_and_dequantize_flag(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, 600)
+    np.save(tmp_path / "d.npy", np.column_stack([x, x + rng.integers(0, 2, 600)]))
+    with pytest.warns(UserWarning, match="dequantize"):
+        assert main(["estimate", str(tmp_path / "d.npy"), "--interval", "monte_carlo", *FAST_FLAGS]) == 0
+    capsys.readouterr()
+    assert main(["estimate", str(tmp_path / "d.npy"), "--dequantize", "--interval", "monte_carlo", *FAST_FLAGS]) == 0
+    assert "I(X;Y) =" in capsys.readouterr().out

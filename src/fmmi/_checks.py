@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["as_matrix", "check_pair", "location_scale", "make_generator", "resolve_device"]
+__all__ = [
+    "DiscreteDataWarning",
+    "as_matrix",
+    "check_pair",
+    "dequantize",
+    "discrete_columns",
+    "location_scale",
+    "make_generator",
+    "resolve_device",
+    "warn_if_discrete",
+]
 
 
 def as_matrix(data: Any, name: str) -> np.ndarray:
@@ -104,8 +115,71 @@ def location_scale(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     mean = data.mean(axis=0)
     scale = data.std(axis=0)
-    constant = scale <= 1e-12 * np.maximum(1.0, np.abs(mean))
+    # Exactly constant, or varying only in the last digits of the mean.
+    constant = (np.ptp(data, axis=0) == 0) | (scale <= 1e-13 * np.abs(mean))
     if np.any(constant):
         columns = np.flatnonzero(constant).tolist()
         raise ValueError(f"columns {columns} are constant; a constant variable carries no information, drop it")
     return mean, scale
+
+
+class DiscreteDataWarning(UserWarning):
+    """The data has tied values: a discrete part makes differential MI ill-defined (possibly infinite)."""
+
+
+# A column whose distinct values are fewer than this fraction of its rows is called discrete.
+DISCRETE_FRACTION = 0.9
+
+
+def discrete_columns(data: np.ndarray) -> list[int]:
+    """Columns of ``data`` (n, d) with fewer than 90% distinct values (constant columns excluded)."""
+    n = data.shape[0]
+    counts = [np.unique(data[:, j]).size for j in range(data.shape[1])]
+    return [j for j, count in enumerate(counts) if 1 < count < DISCRETE_FRACTION * n]
+
+
+def warn_if_discrete(data: np.ndarray, name: str) -> None:
+    """Warn (`DiscreteDataWarning`) about discrete-looking columns or repeated rows of ``data``."""
+    columns = discrete_columns(data)
+    if columns:
+        shown = columns[:10] + (["..."] if len(columns) > 10 else [])
+        warnings.warn(
+            f"{name}: columns {shown} repeat values (fewer than {DISCRETE_FRACTION:.0%} distinct); "
+            "MI between variables with a discrete part can be infinite and a flow estimate of it is not "
+            "meaningful. For values on a grid (counts, rounded measurements) pass dequantize=True",
+            DiscreteDataWarning,
+            stacklevel=6,
+        )
+        return
+    if np.any(np.ptp(data, axis=0) == 0):
+        return  # a constant column is refused later, with its own message
+    repeated = data.shape[0] - np.unique(data, axis=0).shape[0]
+    if repeated > 0.01 * data.shape[0]:
+        warnings.warn(
+            f"{name}: {repeated} of {data.shape[0]} rows are exact copies of other rows; "
+            "continuous data has no repeated rows, so check for duplicated records",
+            DiscreteDataWarning,
+            stacklevel=6,
+        )
+
+
+def dequantize(data: np.ndarray, generator: torch.Generator) -> np.ndarray:
+    """Spread tied values of each column uniformly over the gap to their neighbours.
+
+    Every column with repeated values gets ``U(-δ/2, δ/2)`` noise, where ``δ``
+    is the smallest gap between its distinct values; other columns are
+    returned unchanged. For data on a grid the noise boxes of different values
+    do not overlap, so each original value can be read back from the noisy
+    one: the MI of discrete variables is preserved exactly, and for the
+    entropy of data on a grid of spacing ``δ`` the result is the discrete
+    entropy plus ``Σ log δ``.
+    """
+    out = data.copy()
+    for j in range(data.shape[1]):
+        values = np.unique(data[:, j])
+        if values.size == data.shape[0] or values.size < 2:
+            continue
+        gap = float(np.min(np.diff(values)))
+        noise = torch.rand(data.shape[0], generator=generator, dtype=torch.float64).numpy() - 0.5
+        out[:, j] = data[:, j] + gap * noise
+    return out

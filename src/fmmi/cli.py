@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 
 __all__ = ["main"]
@@ -159,6 +160,16 @@ def _add_estimator_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test-size", type=float, default=0.5, help="held-out fraction for monte_carlo (default 0.5)")
     parser.add_argument("--seed", type=_non_negative_int, default=None, help="random seed for a repeatable run")
     parser.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda', ... (default auto)")
+    parser.add_argument(
+        "--checkpoint",
+        metavar="DIR",
+        help="write training checkpoints to DIR; the same command resumes a killed run from them",
+    )
+    parser.add_argument(
+        "--dequantize",
+        action="store_true",
+        help="spread tied values (data on a grid) over their gaps before estimating",
+    )
     parser.add_argument("--bits", action="store_true", help="report in bits instead of nats")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a line")
     parser.add_argument("--no-progress", action="store_true", help="hide the training progress bar")
@@ -175,6 +186,8 @@ def _estimator_options(args: argparse.Namespace) -> dict:
         n_folds=args.folds,
         test_size=args.test_size,
         random_state=args.seed,
+        checkpoint_dir=args.checkpoint,
+        dequantize=args.dequantize,
         device=args.device,
         progress=not args.no_progress and not args.json,
     )
@@ -275,9 +288,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bench": _bench,
         "report": _report,
     }[args.command]
+    # Warnings (discrete data, a recovered training run) read as one line, like errors.
+    warnings.formatwarning = lambda message, category, *_: f"fmmi {args.command}: warning: {message}\n"
     try:
         return handler(args)
-    except (ValueError, TypeError, OSError) as error:
+    except (ValueError, TypeError, OSError, ArithmeticError) as error:
         print(f"fmmi {args.command}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

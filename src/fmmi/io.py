@@ -60,10 +60,8 @@ def load_table(path: str | os.PathLike, *, key: str | None = None) -> Table:
             raise ValueError(f"{path}: not a valid {suffix} file (its first bytes are not those of the format)")
     try:
         loaded = np.load(path, allow_pickle=False)
-    except ValueError as error:
-        raise ValueError(f"{path}: cannot read without unpickling objects ({error})") from None
-    except (OSError, EOFError) as error:
-        raise ValueError(f"{path}: not a valid {suffix} file ({error})") from None
+    except Exception as error:  # numpy, zipfile and zlib raise many types for damaged files
+        raise _unreadable(path, suffix, error) from None
     if suffix == ".npz":
         with loaded:
             names = list(loaded.keys())
@@ -73,12 +71,21 @@ def load_table(path: str | os.PathLike, *, key: str | None = None) -> Table:
                 key = names[0]
             if key not in names:
                 raise ValueError(f"{path} has no array {key!r}; it holds {names}")
-            array = loaded[key]
+            try:
+                array = loaded[key]
+            except Exception as error:
+                raise _unreadable(path, suffix, error) from None
     else:
         if key is not None:
             raise ValueError(f"{path}: a key applies to .npz archives only")
         array = loaded
     return Table(_as_2d(array, f"{path}" + (f"[{key!r}]" if key else "")))
+
+
+def _unreadable(path: Path, suffix: str, error: Exception) -> ValueError:
+    if "allow_pickle" in str(error):
+        return ValueError(f"{path}: holds Python objects, which cannot be read without unpickling (refused)")
+    return ValueError(f"{path}: not a valid {suffix} file ({type(error).__name__}: {error})")
 
 
 def _as_2d(array: np.ndarray, where: str) -> np.ndarray:
@@ -95,25 +102,36 @@ def _load_csv(path: Path) -> Table:
     rows: list[list[float]] = []
     names = None
     width = None
-    with open(path, newline="") as handle:
-        for line_number, fields in enumerate(csv.reader(handle), start=1):
-            if not fields or all(not f.strip() for f in fields):
-                continue
-            if width is None:
-                width = len(fields)
-                if names is None and not rows and not all(_is_number(f) for f in fields):
-                    names = [f.strip() for f in fields]
-                    continue
-            if len(fields) != width:
-                raise ValueError(f"{path}, line {line_number}: expected {width} fields, found {len(fields)}")
-            try:
-                rows.append([float(f) for f in fields])
-            except ValueError:
-                bad = next(f for f in fields if not _is_number(f))
-                raise ValueError(f"{path}, line {line_number}: {bad.strip()!r} is not a number") from None
+    line_number = 0
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            for line_number, fields in enumerate(csv.reader(handle), start=1):
+                names, width = _read_csv_row(path, line_number, fields, rows, names, width)
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}, line {line_number + 1}: not UTF-8 text") from None
+    except csv.Error as error:
+        raise ValueError(f"{path}, line {line_number + 1}: {error}") from None
     if not rows:
         raise ValueError(f"{path}: no data rows")
     return Table(np.asarray(rows, dtype=np.float64), names)
+
+
+def _read_csv_row(path, line_number, fields, rows, names, width):
+    """Add one CSV row to ``rows``; returns the (possibly new) header and width."""
+    if not fields or all(not f.strip() for f in fields):
+        return names, width
+    if width is None:
+        width = len(fields)
+        if names is None and not rows and not all(_is_number(f) for f in fields):
+            return [f.strip() for f in fields], width
+    if len(fields) != width:
+        raise ValueError(f"{path}, line {line_number}: expected {width} fields, found {len(fields)}")
+    try:
+        rows.append([float(f) for f in fields])
+    except ValueError:
+        bad = next(f for f in fields if not _is_number(f))
+        raise ValueError(f"{path}, line {line_number}: {bad.strip()!r} is not a number") from None
+    return names, width
 
 
 def _is_number(field: str) -> bool:

@@ -1,19 +1,32 @@
-"""Flow-matching training of a velocity net."""
+"""Flow-matching training of a velocity net, with fault recovery and checkpoints."""
 
 from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path as FilePath
 
 import numpy as np
 import torch
 from torch import nn
 
 from .coupling import Endpoints
+from .io import atomic_write_bytes
 from .paths import Path
 
-__all__ = ["TrainingDivergedError", "train_flow_matching"]
+__all__ = ["TrainingDivergedError", "TrainingRecoveredWarning", "train_flow_matching", "load_checkpoint"]
+
+# How often (in steps) the in-memory snapshot used for recovery is refreshed.
+SNAPSHOT_EVERY = 50
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The flow-matching loss became NaN or infinite."""
+    """The flow-matching loss stayed NaN or infinite after every allowed restart."""
+
+
+class TrainingRecoveredWarning(RuntimeWarning):
+    """Training hit a non-finite loss and went on from a snapshot with a lower learning rate."""
 
 
 def train_flow_matching(
@@ -27,6 +40,10 @@ def train_flow_matching(
     batch_size: int = 512,
     lr: float = 1e-3,
     weight_decay: float = 0.0,
+    max_restarts: int = 3,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 500,
+    fingerprint: str = "",
     progress: bool = False,
     desc: str = "training",
 ) -> np.ndarray:
@@ -38,46 +55,128 @@ def train_flow_matching(
     one AdamW step on the mean squared error; the learning rate follows a
     cosine annealing from ``lr`` to 0 over ``steps``.
 
+    Fault rule: the loss is checked at every step. At the first NaN or
+    infinite loss, the net and optimiser go back to the last snapshot whose
+    loss was finite (taken every 50 steps), the learning rate is halved for
+    the rest of the run, and training continues from there with fresh
+    batches; a `TrainingRecoveredWarning` says so. After ``max_restarts``
+    such restarts, `TrainingDivergedError` is raised. A non-finite value is
+    never returned.
+
+    Checkpoints: with ``checkpoint`` (a file path), the full training state
+    (net, optimiser, schedule, random generator, losses, step) is written
+    atomically every ``checkpoint_every`` steps and at the end. If the file
+    exists when training starts, training resumes from it, so a killed run
+    loses at most ``checkpoint_every`` steps, and, on the same machine, the
+    resumed run takes exactly the same steps as an uninterrupted one (the
+    generator's state is restored). A checkpoint made with other options or
+    data (``fingerprint`` differs) is refused. Files are read with
+    ``torch.load(weights_only=True)``: no pickled code is ever run.
+
     Args:
         net: Velocity ``net(z, t, context)``; trained in place.
         endpoints: Maps row indices to ``(z_0, z_1, context)``; see `fmmi.coupling`.
         n_rows: Number of training rows the indices range over.
+        max_restarts: Restarts allowed by the fault rule.
+        checkpoint: File to write (and resume from).
+        checkpoint_every: Steps between checkpoints.
+        fingerprint: A string identifying the run's options and data.
         progress: Show a progress bar (tqdm), labelled ``desc``.
 
     Returns:
         The loss at every step, shape (steps,).
 
     Raises:
-        TrainingDivergedError: at the first non-finite loss.
+        TrainingDivergedError: when the loss stays non-finite.
+        ValueError: for a checkpoint of another run.
     """
     batch_size = min(batch_size, n_rows)
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     losses = np.empty(steps)
+    step, restarts = 0, 0
+    if checkpoint is not None and FilePath(checkpoint).exists():
+        state = load_checkpoint(checkpoint, fingerprint=fingerprint, steps=steps)
+        net.load_state_dict(state["net"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["scheduler"])
+        generator.set_state(state["generator"])
+        step, restarts = int(state["step"]), int(state["restarts"])
+        losses[:step] = state["losses"].numpy()
+
+    def save() -> None:
+        buffer = io.BytesIO()
+        torch.save(
+            {
+                "fingerprint": fingerprint,
+                "steps": steps,
+                "step": step,
+                "restarts": restarts,
+                "net": net.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": schedule.state_dict(),
+                "generator": generator.get_state(),
+                "losses": torch.from_numpy(losses[:step].copy()),
+            },
+            buffer,
+        )
+        atomic_write_bytes(checkpoint, buffer.getvalue())
+
     bar = None
-    if progress:
+    if progress and step < steps:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=steps, desc=desc, unit="step", leave=False)
+        bar = tqdm(total=steps, initial=step, desc=desc, unit="step", leave=False)
+    snapshot = None
     net.train()
     try:
-        for step in range(steps):
+        while step < steps:
             index = torch.randint(n_rows, (batch_size,), generator=generator)
             z_0, z_1, context = endpoints(index, generator)
             t = torch.rand(batch_size, generator=generator, dtype=torch.float64).to(z_1)
             z_t, target = path.sample(z_0, z_1, t)
             loss = (net(z_t, t, context) - target).square().mean()
+            value = loss.item()
+            if not np.isfinite(value):
+                if restarts >= max_restarts or snapshot is None:
+                    raise TrainingDivergedError(
+                        f"flow-matching loss became {value} at step {step + 1} of {steps}"
+                        + (f" after {restarts} restarts with a halved learning rate" if restarts else "")
+                        + f"; try a lower learning rate (lr={lr}) or check the data's scale"
+                    )
+                restarts += 1
+                step = snapshot["step"]
+                net.load_state_dict(snapshot["net"])
+                optimizer.load_state_dict(snapshot["optimizer"])
+                schedule.load_state_dict(snapshot["scheduler"])
+                for group in optimizer.param_groups:
+                    group["lr"] *= 0.5
+                schedule.base_lrs = [base * 0.5 for base in schedule.base_lrs]
+                warnings.warn(
+                    f"{desc}: loss became {value}; restarted from step {step} with half the learning rate "
+                    f"(restart {restarts} of at most {max_restarts})",
+                    TrainingRecoveredWarning,
+                    stacklevel=2,
+                )
+                if bar is not None:
+                    bar.n = step
+                continue
+            if snapshot is None or step % SNAPSHOT_EVERY == 0:
+                # These parameters gave a finite loss: a safe point to come back to.
+                snapshot = {
+                    "step": step,
+                    "net": {k: v.detach().clone() for k, v in net.state_dict().items()},
+                    "optimizer": _clone(optimizer.state_dict()),
+                    "scheduler": _clone(schedule.state_dict()),
+                }
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             schedule.step()
-            value = loss.item()
-            if not np.isfinite(value):
-                raise TrainingDivergedError(
-                    f"flow-matching loss became {value} at step {step + 1} of {steps}; "
-                    f"try a lower learning rate (lr={lr}) or check the data's scale"
-                )
             losses[step] = value
+            step += 1
+            if checkpoint is not None and (step % checkpoint_every == 0 or step == steps):
+                save()
             if bar is not None:
                 bar.update()
                 if step % 50 == 0:
@@ -87,3 +186,36 @@ def train_flow_matching(
             bar.close()
     net.eval()
     return losses
+
+
+def load_checkpoint(path: str | os.PathLike, *, fingerprint: str | None = None, steps: int | None = None) -> dict:
+    """Read a training checkpoint safely (``weights_only=True``) and check it belongs to this run.
+
+    Raises:
+        ValueError: if the file is not a readable checkpoint, or was written
+            by a run with other options or data.
+    """
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for corrupt or unsafe files
+        raise ValueError(f"{path}: not a readable fmmi checkpoint ({type(error).__name__}: {error})") from None
+    if not isinstance(state, dict) or not {"fingerprint", "step", "net", "generator"} <= state.keys():
+        raise ValueError(f"{path}: not an fmmi checkpoint")
+    if fingerprint is not None and state["fingerprint"] != fingerprint:
+        raise ValueError(
+            f"{path} was written by a run with other options or data; "
+            "use an empty checkpoint folder for a new run, or the same options and data to resume"
+        )
+    if steps is not None and state.get("steps") != steps:
+        raise ValueError(f"{path} is a checkpoint of a {state.get('steps')}-step run, not of {steps} steps")
+    return state
+
+
+def _clone(value):
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clone(v) for v in value]
+    return value

@@ -29,8 +29,11 @@ Two kinds of interval (named on every result by ``interval_kind``):
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 import math
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -39,7 +42,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from .._checks import location_scale, make_generator, resolve_device
+from .._checks import dequantize, location_scale, make_generator, resolve_device, warn_if_discrete
 from ..coupling import (
     conditional_endpoints,
     gaussian_source_endpoints,
@@ -48,6 +51,7 @@ from ..coupling import (
 )
 from ..divergence import PROBES
 from ..integrate import TIME_SAMPLINGS, divergence_integrals, mean_and_stderr
+from ..io import atomic_write_text
 from ..nn import ACTIVATIONS, VelocityMLP
 from ..paths import get_path
 from ..result import MIResult
@@ -84,7 +88,7 @@ class _Flow:
         raise NotImplementedError
 
     # -- shared
-    def fit(self, arrays: Sequence[np.ndarray], desc: str = "training") -> _Flow:
+    def fit(self, arrays: Sequence[np.ndarray], desc: str = "training", key: str = "") -> _Flow:
         est = self.est
         if est.standardize:
             self.location_scale = [location_scale(a) for a in arrays]
@@ -110,6 +114,9 @@ class _Flow:
             batch_size=est.batch_size,
             lr=est.lr,
             weight_decay=est.weight_decay,
+            checkpoint=None if est.checkpoint_dir is None else os.path.join(est.checkpoint_dir, f"{key}.pt"),
+            checkpoint_every=est.checkpoint_every,
+            fingerprint=getattr(est, "fingerprint_", ""),
             progress=est.progress,
             desc=desc,
         )
@@ -137,7 +144,13 @@ class _Flow:
 
     def _tensors(self, arrays: Sequence[np.ndarray]) -> list[torch.Tensor]:
         kwargs = {"device": self.device, "dtype": self.est.dtype}
-        return [torch.as_tensor((a - m) / s, **kwargs) for a, (m, s) in zip(arrays, self.location_scale)]
+        tensors = [torch.as_tensor((a - m) / s, **kwargs) for a, (m, s) in zip(arrays, self.location_scale)]
+        if not all(bool(torch.isfinite(t).all()) for t in tensors):
+            raise ValueError(
+                f"some values lie so far out, measured in standard deviations of the training rows, that they "
+                f"overflow {self.est.dtype}; remove the outliers, or keep gaussianize=True (rank-based, immune to them)"
+            )
+        return tensors
 
     def log_scale(self, i: int) -> float:
         """``Σ log scale`` of array i: the entropy change of its standardisation."""
@@ -232,6 +245,9 @@ class FlowEstimator:
         time_sampling: str = "grid",
         n_time: int = 32,
         n_mc: int | None = None,
+        dequantize: bool = False,
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int = 500,
         random_state: int | torch.Generator | None = None,
         device: str | torch.device = "auto",
         dtype: torch.dtype = torch.float32,
@@ -271,7 +287,7 @@ class FlowEstimator:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {list(allowed)}, got {getattr(self, name)!r}")
         get_path(self.path)
-        for name in ("hidden", "depth", "steps", "batch_size", "n_probes", "n_time", "n_folds"):
+        for name in ("hidden", "depth", "steps", "batch_size", "n_probes", "n_time", "n_folds", "checkpoint_every"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -303,9 +319,62 @@ class FlowEstimator:
 
     # -- fitting and estimating --------------------------------------------
 
-    def _start(self) -> None:
-        self.generator_, self.random_state_ = make_generator(self.random_state)
+    def _start(self, data: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        """Seed, device, checkpoint folder and (optional) dequantisation; returns the data to use."""
+        seed = self.random_state
+        if self.checkpoint_dir is not None:
+            seed = self._open_checkpoint_dir(data)
+        self.generator_, self.random_state_ = make_generator(seed)
         self.device_ = resolve_device(self.device)
+        return self._dequantize(data)
+
+    def _dequantize(self, data: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        if self.dequantize:
+            return tuple(dequantize(a, self.generator_) for a in data)
+        for i, a in enumerate(data):
+            warn_if_discrete(a, self._data_names[i] if i < len(self._data_names) else f"input {i}")
+        return data
+
+    # Names of the arrays in messages, in the order the subclass passes them.
+    _data_names: tuple[str, ...] = ("x", "y", "z")
+
+    def _open_checkpoint_dir(self, data: tuple[np.ndarray, ...]) -> int | torch.Generator | None:
+        """Create or reopen ``checkpoint_dir``; returns the seed to use.
+
+        The folder's ``run.json`` holds a fingerprint of the options and the
+        data and the seed actually used (drawn once when ``random_state`` is
+        None), so a rerun with the same call resumes the same run.
+        """
+        if isinstance(self.random_state, torch.Generator):
+            raise ValueError("checkpoint_dir needs an integer random_state (or None), not a torch.Generator")
+        skip = {"progress", "device", "checkpoint_dir", "checkpoint_every"}
+        digest = hashlib.sha256(type(self).__name__.encode())
+        digest.update(repr(sorted((k, repr(v)) for k, v in self.get_params().items() if k not in skip)).encode())
+        for a in data:
+            digest.update(repr(a.shape).encode())
+            digest.update(np.ascontiguousarray(a).tobytes())
+        self.fingerprint_ = digest.hexdigest()
+        folder = os.fspath(self.checkpoint_dir)
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise ValueError(f"checkpoint_dir {folder!r} exists and is not a folder")
+        os.makedirs(folder, exist_ok=True)
+        record = os.path.join(folder, "run.json")
+        if os.path.exists(record):
+            try:
+                with open(record) as handle:
+                    saved = json.load(handle)
+                fingerprint, seed = saved["fingerprint"], saved["seed"]
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{record} is not an fmmi run record ({error})") from None
+            if fingerprint != self.fingerprint_:
+                raise ValueError(
+                    f"checkpoint_dir {folder!r} holds checkpoints of a run with other options or data; "
+                    "use an empty folder for a new run"
+                )
+            return seed
+        _, seed = make_generator(self.random_state)
+        atomic_write_text(record, json.dumps({"fingerprint": self.fingerprint_, "seed": seed}) + "\n")
+        return seed
 
     def _fit_preprocessing(self, data: tuple[np.ndarray, ...]) -> Any:
         """Learn a data map from training rows (none by default); see `_preprocess`."""
@@ -315,7 +384,7 @@ class FlowEstimator:
         """Apply the map learned by `_fit_preprocessing` (identity by default)."""
         return data
 
-    def _fit_flows(self, data: tuple[np.ndarray, ...], label: str = "") -> list[tuple[float, _Flow]]:
+    def _fit_flows(self, data: tuple[np.ndarray, ...], label: str = "", key: str = "fit") -> list[tuple[float, _Flow]]:
         state = self._fit_preprocessing(data)
         self.preprocessing_.append(state)
         data = self._preprocess(state, data)
@@ -324,7 +393,8 @@ class FlowEstimator:
         for j, (coef, flow, arrays) in enumerate(terms):
             parts = [p for p in (label, f"flow {j + 1}/{len(terms)}" if len(terms) > 1 else "") if p]
             desc = f"training ({', '.join(parts)})" if parts else "training"
-            fitted.append((coef, flow(self, self.generator_, self.device_).fit(arrays, desc=desc)))
+            trained = flow(self, self.generator_, self.device_).fit(arrays, desc=desc, key=f"{key}-flow{j + 1}")
+            fitted.append((coef, trained))
         return fitted
 
     def _read(self, flows: list[tuple[float, _Flow]], data: tuple[np.ndarray, ...], split: int = 0) -> np.ndarray:
@@ -338,7 +408,7 @@ class FlowEstimator:
         for count in self._row_counts(data):
             if count < MIN_ROWS:
                 raise ValueError(f"need at least {MIN_ROWS} rows to train, got {count}")
-        self._start()
+        data = self._start(data)
         self.dims_ = tuple(a.shape[1] for a in data)
         self.n_train_ = data[-1].shape[0]
         self.preprocessing_ = []
@@ -354,6 +424,7 @@ class FlowEstimator:
             if count < 2:
                 raise ValueError(f"need at least 2 rows to estimate, got {count}")
         start = time.perf_counter()
+        data = self._dequantize(data)
         values = self._read(self.flows_, data)
         self.contributions_ = values
         return self._monte_carlo_result(values, n_train=self.n_train_, n_eval=data[-1].shape[0], start=start)
@@ -361,7 +432,7 @@ class FlowEstimator:
     def _fit_estimate(self, data: tuple[np.ndarray, ...]) -> MIResult:
         start = time.perf_counter()
         self._check_params()
-        self._start()
+        data = self._start(data)
         self.dims_ = tuple(a.shape[1] for a in data)
         splits = self._splits(data)
         fold_values, units, n_train = [], [], []
@@ -369,7 +440,7 @@ class FlowEstimator:
         self.preprocessing_ = []
         for split, (train_rows, eval_rows) in enumerate(splits):
             label = f"fold {split + 1}/{len(splits)}" if len(splits) > 1 else ""
-            flows = self._fit_flows(self._take(data, train_rows), label)
+            flows = self._fit_flows(self._take(data, train_rows), label, key=f"fold{split + 1}")
             values = self._read(flows, self._take(data, eval_rows), split)
             self.fold_flows_.append(flows)
             fold_values.append(float(values.mean()))
@@ -441,6 +512,11 @@ class FlowEstimator:
         )
 
     def _build(self, *, start: float, **fields) -> MIResult:
+        if not (math.isfinite(fields["value"]) and math.isfinite(fields["stderr"])):
+            raise FloatingPointError(
+                f"{self.method}: the estimate came out as {fields['value']} ± {fields['stderr']}; "
+                "refusing to return a non-finite value"
+            )
         options = {k: v for k, v in self.get_params().items() if k not in ("random_state", "dtype")}
         return MIResult(
             method=self.method,

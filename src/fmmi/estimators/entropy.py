@@ -54,6 +54,8 @@ class FlowEntropyDifference(FlowEstimator):
 
     method = "FMDoE entropy difference"
 
+    _data_names = ("a", "b")
+
     def __init__(self, **options: Any):
         self._init_common(**options)
 

@@ -94,6 +94,17 @@ class FMMI(FlowEstimator):
         n_time: Grid nodes for ``time_sampling="grid"``.
         n_mc: Monte-Carlo units (source/target pairs) per estimate; ``None``
             uses every held-out row once.
+        dequantize: Spread tied values of every column with repeated values
+            over the gap to their neighbours (``U(-δ/2, δ/2)``, δ the smallest
+            gap; `fmmi._checks.dequantize`). For data on a grid (counts,
+            rounded values) this keeps the MI of the discrete variables
+            exactly. Without it, such data draws a `DiscreteDataWarning`.
+        checkpoint_dir: Folder for training checkpoints. Every net's state is
+            written there every ``checkpoint_every`` steps (atomically); the
+            same call after a crash or kill resumes from the last checkpoint
+            and gives the same estimate as an uninterrupted run. A folder of a
+            run with other options or data is refused.
+        checkpoint_every: Steps between checkpoints.
         random_state: ``int``, ``torch.Generator`` or ``None``; the one source
             of randomness (splits, initial weights, batches, times, probes).
         device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``, ...

@@ -1,0 +1,131 @@
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from fmmi.coupling import joint_endpoints
+from fmmi.distributions import CorrelatedGaussian
+from fmmi.nn import VelocityMLP
+from fmmi.paths import get_path
+from fmmi.training import (
+    TrainingDivergedError,
+    TrainingRecoveredWarning,
+    load_checkpoint,
+    train_flow_matching,
+)
+
+
+class Faulty(nn.Module):
+    """A velocity net whose output is NaN on chosen forward calls (from call ``always_from`` on, always)."""
+
+    def __init__(self, net, bad_calls=(), always_from=None, interrupt_at=None):
+        super().__init__()
+        self.net = net
+        self.calls = 0
+        self.bad_calls = set(bad_calls)
+        self.always_from = always_from
+        self.interrupt_at = interrupt_at
+
+    def forward(self, z, t, context=None):
+        self.calls += 1
+        if self.calls == self.interrupt_at:
+            raise KeyboardInterrupt
+        out = self.net(z, t, context)
+        if self.calls in self.bad_calls or (self.always_from is not None and self.calls >= self.always_from):
+            out = out * float("nan")
+        return out
+
+
+def _setup(seed=0, **fault):
+    x, y = CorrelatedGaussian.from_mi(0.5).sample(400, random_state=1)
+    x, y = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    generator = torch.Generator().manual_seed(seed)
+    net = Faulty(VelocityMLP(2, hidden=32, generator=generator), **fault)
+    return net, joint_endpoints(x, y), generator
+
+
+def _train(net, endpoints, generator, **kwargs):
+    options = dict(path=get_path("trigonometric"), generator=generator, steps=300, batch_size=64, lr=3e-3)
+    return train_flow_matching(net, endpoints, 400, **{**options, **kwargs})
+
+
+def test_a_nan_loss_restarts_from_the_last_snapshot_with_half_the_learning_rate():
+    net, endpoints, generator = _setup(bad_calls={120})
+    with pytest.warns(TrainingRecoveredWarning, match="restarted from step 100 with half the learning rate"):
+        losses = _train(net, endpoints, generator)
+    assert losses.shape == (300,) and np.all(np.isfinite(losses))
+    # Call 120 is step 119 (0-based): steps 100..118 ran twice, plus the bad call.
+    assert net.calls == 300 + 19 + 1
+    # The halved rate shows at the end of the cosine schedule too: the loss still went down.
+    assert losses[-50:].mean() < losses[:50].mean()
+
+
+def test_a_loss_that_stays_nan_raises_after_the_allowed_restarts():
+    net, endpoints, generator = _setup(always_from=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrainingRecoveredWarning)
+        with pytest.raises(TrainingDivergedError, match="after 2 restarts"):
+            _train(net, endpoints, generator, max_restarts=2)
+
+
+def test_a_nan_at_the_first_step_raises_at_once():
+    net, endpoints, generator = _setup(bad_calls={1})
+    with pytest.raises(TrainingDivergedError, match="step 1 of 300"):
+        _train(net, endpoints, generator)
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint_exactly(tmp_path):
+    reference_net, endpoints, generator = _setup()
+    reference = _train(reference_net, endpoints, generator)
+
+    file = tmp_path / "run.pt"
+    net, endpoints, generator = _setup(interrupt_at=250)
+    with pytest.raises(KeyboardInterrupt):
+        _train(net, endpoints, generator, checkpoint=file, checkpoint_every=100)
+    assert load_checkpoint(file)["step"] == 200
+
+    # A fresh process would rebuild the net from the seed and rerun the same call.
+    net, endpoints, generator = _setup()
+    resumed = _train(net, endpoints, generator, checkpoint=file, checkpoint_every=100)
+    assert net.calls == 100  # only the steps after the checkpoint were run
+    np.testing.assert_array_equal(resumed, reference)
+    for a, b in zip(net.state_dict().values(), reference_net.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert load_checkpoint(file)["step"] == 300
+
+
+def test_a_finished_checkpoint_skips_training(tmp_path):
+    file = tmp_path / "run.pt"
+    net, endpoints, generator = _setup()
+    first = _train(net, endpoints, generator, checkpoint=file)
+    net, endpoints, generator = _setup()
+    again = _train(net, endpoints, generator, checkpoint=file)
+    assert net.calls == 0
+    np.testing.assert_array_equal(first, again)
+
+
+def test_checkpoints_of_another_run_are_refused(tmp_path):
+    file = tmp_path / "run.pt"
+    net, endpoints, generator = _setup()
+    _train(net, endpoints, generator, checkpoint=file, fingerprint="run-a")
+    net, endpoints, generator = _setup()
+    with pytest.raises(ValueError, match="other options or data"):
+        _train(net, endpoints, generator, checkpoint=file, fingerprint="run-b")
+    with pytest.raises(ValueError, match="300-step run, not of 500"):
+        _train(net, endpoints, generator, checkpoint=file, fingerprint="run-a", steps=500)
+
+
+def test_checkpoints_are_read_without_unpickling(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this must never run",))
+
+    file = tmp_path / "evil.pt"
+    torch.save({"fingerprint": "", "step": 0, "net": Payload(), "generator": None}, file)
+    with pytest.raises(ValueError, match="not a readable fmmi checkpoint"):
+        load_checkpoint(file)
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(ValueError, match="not a readable fmmi checkpoint"):
+        load_checkpoint(tmp_path / "junk.pt")

@@ -54,3 +54,24 @@ def test_velocity_transports_the_covariance():
         a = velocity.matrix(t)[0]
         cov = cov + (a @ cov + cov @ a.T) / steps
     np.testing.assert_allclose(cov.numpy(), dist.cov, atol=1e-3)
+
+
+def test_dense_and_sparse_structures_match_a_monte_carlo_of_the_log_density_ratio():
+    from scipy import stats
+
+    for dist in (CorrelatedGaussian.dense(3, 2, 0.5), CorrelatedGaussian.sparse(4, 3, 2, 2.0)):
+        x, y = dist.sample(100_000, random_state=1)
+        dx = dist.dim_x
+        joint = stats.multivariate_normal(cov=dist.cov).logpdf(np.hstack([x, y]))
+        px = stats.multivariate_normal(cov=dist.cov[:dx, :dx]).logpdf(x)
+        py = stats.multivariate_normal(cov=dist.cov[dx:, dx:]).logpdf(y)
+        ratio = joint - px - py
+        assert abs(ratio.mean() - dist.mutual_information) < 4 * ratio.std() / np.sqrt(ratio.size)
+
+
+def test_sparse_correlation_and_paired():
+    dist = CorrelatedGaussian.sparse(5, 5, 2, 2.0)
+    assert dist.correlation()[0, 5] == pytest.approx(0.8) and dist.correlation()[2, 7] == 0
+    assert CorrelatedGaussian.paired(3, 2.0).mutual_information == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="n_interacting"):
+        CorrelatedGaussian.sparse(2, 2, 3)

@@ -1,16 +1,36 @@
-"""Distributions with a known mutual information."""
+"""Distributions with a known mutual information, and maps that keep it."""
 
 from .gaussian import CorrelatedGaussian, GaussianVelocity, gaussian_mi
 from .student import SplitStudentT, student_t_mi_correction
-from .transforms import Transformed, half_cube, normal_cdf
+from .transforms import (
+    Transformed,
+    asinh,
+    bimodal,
+    compose,
+    half_cube,
+    normal_cdf,
+    spiral,
+    swiss_roll,
+    wiggly_x,
+    wiggly_y,
+)
+from .uniform import AdditiveUniform
 
 __all__ = [
+    "AdditiveUniform",
     "CorrelatedGaussian",
     "GaussianVelocity",
     "SplitStudentT",
     "Transformed",
+    "asinh",
+    "bimodal",
+    "compose",
     "gaussian_mi",
     "half_cube",
     "normal_cdf",
+    "spiral",
     "student_t_mi_correction",
+    "swiss_roll",
+    "wiggly_x",
+    "wiggly_y",
 ]

@@ -62,6 +62,43 @@ class CorrelatedGaussian:
             raise ValueError(f"mi must be non-negative, got {mi}")
         return cls.from_correlation(math.sqrt(-math.expm1(-2 * mi)))
 
+    @classmethod
+    def paired(cls, dim: int, mi: float) -> CorrelatedGaussian:
+        """``dim × dim``: the i-th coordinates of X and Y correlated, the others independent, ``mi`` nats in all."""
+        if dim < 1 or mi < 0:
+            raise ValueError(f"need dim >= 1 and mi >= 0, got dim={dim}, mi={mi}")
+        rho = math.sqrt(-math.expm1(-2 * mi / dim))
+        cov = np.eye(2 * dim)
+        cov[np.arange(dim), dim + np.arange(dim)] = rho
+        cov[dim + np.arange(dim), np.arange(dim)] = rho
+        return cls(cov, dim)
+
+    @classmethod
+    def dense(cls, dim_x: int, dim_y: int, correlation: float = 0.5) -> CorrelatedGaussian:
+        """Every off-diagonal correlation (within X, within Y and across) equal to ``correlation`` (BMI's *dense*)."""
+        cov = np.full((dim_x + dim_y, dim_x + dim_y), float(correlation))
+        np.fill_diagonal(cov, 1.0)
+        return cls(cov, dim_x)
+
+    @classmethod
+    def sparse(cls, dim_x: int, dim_y: int, n_interacting: int = 2, strength: float = 2.0) -> CorrelatedGaussian:
+        """BMI's *sparse* latent model.
+
+        ``X_i = s Z_i + E_i`` and ``Y_i = s Z_i + F_i`` for the first
+        ``n_interacting`` coordinates; every other coordinate is its own noise
+        plus ``s`` times its own latent. All latents and noises are iid
+        N(0, 1), so each interacting pair has correlation ``s² / (1 + s²)``
+        (0.8 for s = 2) and MI does not depend on the dimension.
+        """
+        if not 0 < n_interacting <= min(dim_x, dim_y):
+            raise ValueError(f"n_interacting must be between 1 and {min(dim_x, dim_y)}, got {n_interacting}")
+        s2 = float(strength) ** 2
+        cov = (1.0 + s2) * np.eye(dim_x + dim_y)
+        pairs = np.arange(n_interacting)
+        cov[pairs, dim_x + pairs] = s2
+        cov[dim_x + pairs, pairs] = s2
+        return cls(cov, dim_x)
+
     @property
     def mutual_information(self) -> float:
         """The true MI in nats."""

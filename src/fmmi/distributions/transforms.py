@@ -1,14 +1,33 @@
-"""MI-preserving transforms: an invertible map on X alone and one on Y alone."""
+"""MI-preserving transforms: an invertible (or injective) map on X alone and one on Y alone.
+
+Coordinate-wise maps (each strictly increasing, so invertible): `half_cube`,
+`normal_cdf`, `asinh`, `wiggly_x`, `wiggly_y`, `bimodal`. Maps of the whole
+vector: `spiral` (a rotation by an angle that depends on the norm, invertible)
+and `swiss_roll` (a 1-D variable in (0, 1) rolled into 2-D, injective). MI
+is unchanged by all of them.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
 import torch
 from scipy.special import ndtr
 
-__all__ = ["Transformed", "half_cube", "normal_cdf"]
+__all__ = [
+    "Transformed",
+    "asinh",
+    "bimodal",
+    "compose",
+    "half_cube",
+    "normal_cdf",
+    "spiral",
+    "swiss_roll",
+    "wiggly_x",
+    "wiggly_y",
+]
 
 Map = Callable[[np.ndarray], np.ndarray]
 
@@ -23,14 +42,115 @@ def normal_cdf(a: np.ndarray) -> np.ndarray:
     return ndtr(a)
 
 
-class Transformed:
-    """``(f(X), g(Y))`` for a base distribution and invertible maps ``f``, ``g``: the same MI."""
+def asinh(a: np.ndarray) -> np.ndarray:
+    """``asinh``, coordinate-wise: thins heavy tails to logarithmic ones; strictly increasing."""
+    return np.arcsinh(a)
 
-    def __init__(self, base, x_map: Map | None = None, y_map: Map | None = None):
+
+def wiggly_x(a: np.ndarray) -> np.ndarray:
+    """``a + 0.4 sin a + 0.2 sin(1.7a + 1) + 0.03 sin(3.3a - 2.5)``; slope at least 0.16, so increasing."""
+    return a + 0.4 * np.sin(a) + 0.2 * np.sin(1.7 * a + 1) + 0.03 * np.sin(3.3 * a - 2.5)
+
+
+def wiggly_y(a: np.ndarray) -> np.ndarray:
+    """``a + 0.3 sin(1.3a + 0.5) + 0.1 sin(2.9a - 1)``, a different wiggle for Y; slope at least 0.32."""
+    return a + 0.3 * np.sin(1.3 * a + 0.5) + 0.1 * np.sin(2.9 * a - 1)
+
+
+@functools.lru_cache(maxsize=8)
+def _mixture_quantiles(mu: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    grid = np.linspace(-mu - 12 * sigma, mu + 12 * sigma, 200_001)
+    cdf = 0.5 * (ndtr((grid + mu) / sigma) + ndtr((grid - mu) / sigma))
+    return cdf, grid
+
+
+def bimodal(mu: float = 1.0, sigma: float = 0.5) -> Map:
+    """Coordinate-wise ``F⁻¹(Φ(a))``, F the CDF of ``½ N(-mu, sigma²) + ½ N(mu, sigma²)``.
+
+    A standard normal coordinate becomes bimodal. ``F⁻¹`` is read off a fine
+    grid by linear interpolation, which is strictly increasing inside the
+    grid, read from the lower tail for both signs by symmetry so that it stays
+    strictly increasing for |a| up to about 12 (beyond, where the
+    probability is below 1e-32, it is clamped).
+    """
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    cdf, grid = _mixture_quantiles(float(mu), float(sigma))
+
+    def transform(a: np.ndarray) -> np.ndarray:
+        # The mixture is symmetric: read both halves from the lower tail, where
+        # ndtr keeps full relative precision (ndtr(a) rounds to 1 for a > 8.3).
+        return np.sign(a) * -np.interp(ndtr(-np.abs(a)), cdf, grid)
+
+    transform.__name__ = f"bimodal({mu:g}, {sigma:g})"
+    return transform
+
+
+def spiral(dim: int, speed: float | None = None) -> Map:
+    """``a ↦ exp(v ‖a‖² A) a``: rotate coordinates 0 and 1 by the angle ``v ‖a‖²``.
+
+    ``A`` generates rotations in the plane of the first two coordinates and
+    ``v = speed`` (default ``1 / dim``). The rotation keeps ``‖a‖``, so the
+    inverse rotates back by the same angle: the map is a bijection of R^dim.
+    """
+    if dim < 2:
+        raise ValueError(f"a spiral needs at least 2 coordinates, got {dim}")
+    v = 1.0 / dim if speed is None else float(speed)
+
+    def transform(a: np.ndarray) -> np.ndarray:
+        return _rotate(a, v * np.sum(a * a, axis=1))
+
+    transform.__name__ = f"spiral({dim}, {v:g})"
+    transform.inverse = lambda b: _rotate(b, -v * np.sum(b * b, axis=1))
+    return transform
+
+
+def _rotate(a: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    out = a.copy()
+    c, s = np.cos(angle), np.sin(angle)
+    out[:, 0] = c * a[:, 0] - s * a[:, 1]
+    out[:, 1] = s * a[:, 0] + c * a[:, 1]
+    return out
+
+
+def swiss_roll(u: np.ndarray) -> np.ndarray:
+    """Roll a variable in (0, 1), shape (n, 1), into 2-D: ``(t cos t, t sin t)`` with ``t = 1.5π (1 + 2u)``.
+
+    Injective (``t`` is the distance from the origin), so MI is unchanged;
+    the result lies on a curve and has no density in 2-D, which is what makes
+    it hard. Compose with `normal_cdf` for a Gaussian input.
+    """
+    if u.ndim != 2 or u.shape[1] != 1:
+        raise ValueError(f"swiss_roll takes one column, got shape {u.shape}")
+    t = 1.5 * np.pi * (1 + 2 * u[:, 0])
+    return np.stack([t * np.cos(t), t * np.sin(t)], axis=1)
+
+
+def compose(*maps: Map) -> Map:
+    """``compose(f, g)(a) = f(g(a))``."""
+
+    def transform(a: np.ndarray) -> np.ndarray:
+        for m in reversed(maps):
+            a = m(a)
+        return a
+
+    transform.__name__ = "∘".join(getattr(m, "__name__", "map") for m in maps)
+    return transform
+
+
+class Transformed:
+    """``(f(X), g(Y))`` for a base distribution and injective maps ``f``, ``g``: the same MI.
+
+    ``dim_x`` / ``dim_y`` are those of the base unless a map changes the
+    dimension (e.g. `swiss_roll`); then pass the new one.
+    """
+
+    def __init__(self, base, x_map: Map | None = None, y_map: Map | None = None, *, dim_x=None, dim_y=None):
         self.base = base
         self.x_map = x_map
         self.y_map = y_map
-        self.dim_x, self.dim_y = base.dim_x, base.dim_y
+        self.dim_x = base.dim_x if dim_x is None else int(dim_x)
+        self.dim_y = base.dim_y if dim_y is None else int(dim_y)
 
     @property
     def mutual_information(self) -> float:

@@ -92,9 +92,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Run estimators over tasks and seeds; one JSON record per run in OUT/runs.jsonl. "
         "Rerunning the same command skips the runs already recorded.",
     )
-    bench.add_argument("--suite", help="a suite: seed, highmi, highdim")
+    bench.add_argument("--suite", help="a suite: seed, highmi, highdim, bmi")
     bench.add_argument("--tasks", help="comma-separated task ids (instead of, or besides, --suite)")
-    bench.add_argument("--estimators", default="fmmi", help="comma-separated: fmmi, ksg, cca (default fmmi)")
+    bench.add_argument(
+        "--estimators",
+        default="fmmi",
+        help="comma-separated: fmmi, fmmi-mc, ksg, cca, infonce, nwj, mine, minde (default fmmi)",
+    )
     bench.add_argument("--n", type=_positive_int, default=10_000, help="samples per run (default 10000)")
     bench.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
     bench.add_argument("--out", required=True, help="sweep folder")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import fmmi
-from fmmi.estimators import FMMI, KSG, FlowEntropy, FlowEntropyDifference, GaussianMI
+from fmmi.estimators import FMMI, KSG, MINDE, MINE, NWJ, FlowEntropy, FlowEntropyDifference, GaussianMI, InfoNCE
 
 TINY = dict(hidden=16, steps=30, batch_size=64, n_time=4, n_folds=3)
 
@@ -52,7 +52,14 @@ def test_contract(name, interval):
         assert math.isfinite(est.estimate(*arrays).value)
 
 
-@pytest.mark.parametrize("estimator", [KSG(), GaussianMI(random_state=0)], ids=["KSG", "CCA"])
+NEURAL = dict(steps=20, batch_size=32, random_state=0)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [KSG(), GaussianMI(random_state=0), InfoNCE(**NEURAL), NWJ(**NEURAL), MINE(**NEURAL), MINDE(hidden=16, **NEURAL)],
+    ids=["KSG", "CCA", "InfoNCE", "NWJ", "MINE", "MINDE"],
+)
 def test_baseline_contract(estimator):
     x, y = data(2)
     result = estimator.fit_estimate(x, y)

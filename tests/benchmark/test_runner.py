@@ -22,8 +22,12 @@ def test_records_resume_and_report(tmp_path):
     rows = summarise(load_records(tmp_path))
     cca_seed = next(r for r in rows if r["estimator"] == "cca" and r["task_id"] == "seed-gaussian-1v1")
     assert cca_seed["runs"] == 2 and cca_seed["solved"] == 1.0 and cca_seed["mae"] < 0.1
-    text = write_report(tmp_path, plot=False).read_text()
+    text = write_report(tmp_path).read_text()
     assert "| seed-gaussian-1v1 | cca | 500 | 0.8304 | 2 (0) |" in text
+    # Per estimator: 2 tasks, both solved by CCA on Gaussians; task by task, one column per estimator.
+    assert "| cca | 500 | 2 | 4 (0) |" in text and "| 2/2 |" in text
+    assert "| task | true MI | ksg | cca |" in text
+    assert (tmp_path / "estimates.png").exists() and (tmp_path / "highmi_errors.png").exists()
 
 
 def test_a_failing_run_is_recorded_not_fatal(tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ import numpy as np
 from ..io import atomic_write_text
 from .runner import load_records
 
-__all__ = ["summarise", "markdown_table", "write_report", "SOLVED_RATIO"]
+__all__ = ["summarise", "markdown_table", "estimator_table", "side_by_side", "write_report", "SOLVED_RATIO"]
 
 # BMI's rule: an estimate solves a task when |log(estimate / truth)| < log 1.5.
 SOLVED_RATIO = 1.5
@@ -66,6 +66,46 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def estimator_table(rows: list[dict]) -> str:
+    """Per estimator (and n): tasks, MAE over tasks, tasks solved by the mean estimate, seconds per run."""
+    lines = [
+        "| estimator | n | tasks | runs (failed) | MAE over tasks | tasks solved | s per run |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    keys = dict.fromkeys((r["estimator"], r["n"]) for r in rows)
+    for estimator, n in keys:
+        chosen = [r for r in rows if (r["estimator"], r["n"]) == (estimator, n)]
+        ok = [r for r in chosen if math.isfinite(r["mean_estimate"])]
+        rated = [r for r in ok if r["true_mi"] > 0]
+        solved = sum(bool(_solved(r["mean_estimate"], r["true_mi"])) for r in rated)
+        mae = np.mean([r["mae"] for r in ok]) if ok else float("nan")
+        seconds = np.mean([r["seconds"] for r in ok]) if ok else float("nan")
+        lines.append(
+            f"| {estimator} | {n} | {len(chosen)} | {sum(r['runs'] for r in chosen)} "
+            f"({sum(r['failed'] for r in chosen)}) | {mae:.3f} | {solved}/{len(rated)} | {seconds:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def side_by_side(rows: list[dict]) -> str:
+    """Task by task: the truth and each estimator's mean estimate (``*``: not solved by BMI's rule)."""
+    estimators = list(dict.fromkeys(r["estimator"] for r in rows))
+    lines = ["| task | true MI | " + " | ".join(estimators) + " |", "|---|---|" + "---|" * len(estimators)]
+    for task_id in dict.fromkeys(r["task_id"] for r in rows):
+        by = {r["estimator"]: r for r in rows if r["task_id"] == task_id}
+        truth = next(iter(by.values()))["true_mi"]
+        cells = []
+        for estimator in estimators:
+            row = by.get(estimator)
+            if row is None or not math.isfinite(row["mean_estimate"]):
+                cells.append("")
+                continue
+            mark = "*" if _solved(row["mean_estimate"], truth) is False else ""
+            cells.append(f"{row['mean_estimate']:.3f}{mark}")
+        lines.append(f"| {task_id} | {truth:.4f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def write_report(out: str | os.PathLike, *, plot: bool = True) -> Path:
     """Write ``report.md`` (and ``estimates.png`` when matplotlib is there) into the sweep folder."""
     out = Path(out)
@@ -75,13 +115,25 @@ def write_report(out: str | os.PathLike, *, plot: bool = True) -> Path:
     if not records:
         raise ValueError(f"{out} holds no runs")
     rows = summarise(records)
-    text = (
-        "# fmmi benchmark report\n\nMI in nats; MAE over successful runs; solved: |log(estimate/truth)| < log 1.5.\n\n"
+    text = "\n\n".join(
+        [
+            "# fmmi benchmark report",
+            "MI in nats; MAE over successful runs; solved: |log(estimate/truth)| < log 1.5 "
+            "(for a task, judged on the mean estimate over seeds).",
+            "## Per estimator",
+            estimator_table(rows),
+            "## Task by task (mean estimate; * not solved)",
+            side_by_side(rows),
+            "## All rows",
+            markdown_table(rows),
+        ]
     )
-    atomic_write_text(out / "report.md", text + markdown_table(rows) + "\n")
+    atomic_write_text(out / "report.md", text + "\n")
     if plot:
         try:
             _plot(rows, out / "estimates.png")
+            if any(r["task_id"].startswith("highmi-") for r in rows):
+                _plot_errors([r for r in rows if r["task_id"].startswith("highmi-")], out / "highmi_errors.png")
         except ImportError:
             pass
     return out / "report.md"
@@ -100,5 +152,23 @@ def _plot(rows: list[dict], path: Path) -> None:
     ax.set_xlabel("true MI (nats)")
     ax.set_ylabel("mean estimate (nats)")
     ax.set_title("Estimates against the truth, per task")
+    ax.legend()
+    save_figure(ax, path)
+
+
+def _plot_errors(rows: list[dict], path: Path) -> None:
+    """Mean absolute error against the true MI, one line per estimator (tasks of equal MI pooled)."""
+    from ..plotting import _pyplot, save_figure
+
+    plt = _pyplot()
+    _, ax = plt.subplots(figsize=(6, 4.5))
+    for i, estimator in enumerate(dict.fromkeys(r["estimator"] for r in rows)):
+        chosen = [r for r in rows if r["estimator"] == estimator and math.isfinite(r["mae"])]
+        levels = sorted({r["true_mi"] for r in chosen})
+        errors = [np.mean([r["mae"] for r in chosen if r["true_mi"] == level]) for level in levels]
+        ax.plot(levels, errors, marker="o", label=estimator, color=f"C{i}")
+    ax.set_xlabel("true MI (nats)")
+    ax.set_ylabel("mean absolute error (nats)")
+    ax.set_title("highmi: error against the true MI")
     ax.legend()
     save_figure(ax, path)

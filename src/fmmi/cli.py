@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -193,11 +194,15 @@ def _estimator_options(args: argparse.Namespace) -> dict:
         checkpoint_dir=args.checkpoint,
         dequantize=args.dequantize,
         device=args.device,
-        progress=not args.no_progress and not args.json,
+        progress=not args.no_progress and not args.json and os.environ.get("RANK", "0") == "0",
     )
 
 
 def _print_result(args: argparse.Namespace, result, what: str, dims: dict) -> None:
+    from .distributed import is_main_process
+
+    if not is_main_process():
+        return  # under torchrun every rank holds the same result; rank 0 reports it
     if args.bits:
         result = result.to("bits")
     if args.json:
@@ -254,8 +259,11 @@ def _load_xy(args: argparse.Namespace):
 
 
 def _estimate(args: argparse.Namespace) -> int:
+    from .distributed import init_from_environment
     from .estimators import FMMI, conditional_mi
     from .io import load_table, select_columns
+
+    init_from_environment(args.device)
 
     x, y = _load_xy(args)
     options = dict(variant=args.variant, reverse=args.reverse, swap=args.swap, **_estimator_options(args))
@@ -272,8 +280,11 @@ def _estimate(args: argparse.Namespace) -> int:
 
 
 def _entropy(args: argparse.Namespace) -> int:
+    from .distributed import init_from_environment
     from .estimators import entropy
     from .io import load_table, select_columns
+
+    init_from_environment(args.device)
 
     table = load_table(args.file, key=args.key)
     x = select_columns(table, args.x, "--x") if args.x else table.data

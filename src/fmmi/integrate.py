@@ -101,6 +101,7 @@ def divergence_integrals(
     Returns:
         Array of shape (n_mc,).
     """
+    from . import distributed
     from .coupling import permutation
     from .divergence import divergence as divergence_fn
 
@@ -115,11 +116,19 @@ def divergence_integrals(
     bounds = list(range(0, n_mc, chunk)) + [n_mc]
     if len(bounds) > 2 and bounds[-1] - bounds[-2] < 2:
         del bounds[-2]
-    out = np.empty(n_mc)
-    for start, stop in zip(bounds[:-1], bounds[1:]):
+    out = np.zeros(n_mc)
+    # Under torch.distributed, chunks are dealt out to the ranks, each with its own
+    # random stream, and the per-unit values summed across ranks (zeros elsewhere).
+    mine, draws = 0, generator
+    if distributed.is_distributed():
+        mine, draws = distributed.rank(), distributed.local_generator(generator)
+    step = distributed.world_size()
+    for i, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
+        if i % step != mine:
+            continue
         m = stop - start
-        z_0, z_1, context = endpoints(order[start:stop], generator)
-        t, w = time_nodes(time_sampling, m, n_time, generator)
+        z_0, z_1, context = endpoints(order[start:stop], draws)
+        t, w = time_nodes(time_sampling, m, n_time, draws)
         t = t.reshape(-1).to(z_1)
         z_t, _ = path.sample(z_0.repeat_interleave(k, dim=0), z_1.repeat_interleave(k, dim=0), t)
         if context is not None:
@@ -127,7 +136,7 @@ def divergence_integrals(
         # torch.func transforms differentiate even under no_grad.
         with torch.no_grad():
             div = divergence_fn(
-                velocity, z_t, t, context, method=divergence, n_probes=n_probes, probe=probe, generator=generator
+                velocity, z_t, t, context, method=divergence, n_probes=n_probes, probe=probe, generator=draws
             )
         out[start:stop] = (div.double().cpu().reshape(m, k) * w).sum(-1).numpy()
-    return out
+    return distributed.all_reduce_sum(out)

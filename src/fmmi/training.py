@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import distributed
 from .coupling import Endpoints
 from .io import atomic_write_bytes
 from .paths import Path
@@ -91,6 +92,14 @@ def train_flow_matching(
         ValueError: for a checkpoint of another run.
     """
     batch_size = min(batch_size, n_rows)
+    model, batches = net, generator
+    if distributed.is_distributed():
+        # Data-parallel (see fmmi.distributed): own rows per rank, averaged gradients.
+        batch_size = max(1, batch_size // distributed.world_size())
+        batches = distributed.local_generator(generator)
+        model = nn.parallel.DistributedDataParallel(net)
+        if checkpoint is not None:
+            checkpoint = f"{os.fspath(checkpoint)}.rank{distributed.rank()}"
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     losses = np.empty(steps)
@@ -100,7 +109,7 @@ def train_flow_matching(
         net.load_state_dict(state["net"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["scheduler"])
-        generator.set_state(state["generator"])
+        batches.set_state(state["generator"])
         step, restarts = int(state["step"]), int(state["restarts"])
         losses[:step] = state["losses"].numpy()
 
@@ -115,7 +124,7 @@ def train_flow_matching(
                 "net": net.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "scheduler": schedule.state_dict(),
-                "generator": generator.get_state(),
+                "generator": batches.get_state(),
                 "losses": torch.from_numpy(losses[:step].copy()),
             },
             buffer,
@@ -131,12 +140,15 @@ def train_flow_matching(
     net.train()
     try:
         while step < steps:
-            index = torch.randint(n_rows, (batch_size,), generator=generator)
-            z_0, z_1, context = endpoints(index, generator)
-            t = torch.rand(batch_size, generator=generator, dtype=torch.float64).to(z_1)
+            index = torch.randint(n_rows, (batch_size,), generator=batches)
+            z_0, z_1, context = endpoints(index, batches)
+            t = torch.rand(batch_size, generator=batches, dtype=torch.float64).to(z_1)
             z_t, target = path.sample(z_0, z_1, t)
-            loss = (net(z_t, t, context) - target).square().mean()
-            value = loss.item()
+            loss = (model(z_t, t, context) - target).square().mean()
+            if model is net:
+                value = loss.item()
+            else:  # every rank sees the mean loss, so all take the same recovery decision
+                value = float(distributed.all_reduce_sum(np.array([loss.item()]))[0]) / distributed.world_size()
             if not np.isfinite(value):
                 if restarts >= max_restarts or snapshot is None:
                     raise TrainingDivergedError(

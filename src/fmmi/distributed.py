@@ -1,0 +1,90 @@
+"""Data-parallel training and estimation with torch.distributed (DDP).
+
+When a process group is initialised with more than one rank (``torchrun``
+does it from its environment variables; see `init_from_environment`), every
+flow estimator works data-parallel without any change to the call:
+
+* all ranks hold the same data and the same seed, so they make the same
+  train/held-out splits;
+* each net is wrapped in `torch.nn.parallel.DistributedDataParallel`; every
+  rank draws its own ``batch_size // world_size`` rows per step from its own
+  random stream, and gradients are averaged across ranks, so one step sees
+  ``batch_size`` rows in all, as in a single process;
+* the Monte-Carlo units of the estimate are dealt out to the ranks chunk by
+  chunk and gathered with an all-reduce, so every rank ends with the same
+  per-unit values, the same estimate and the same standard error;
+* only rank 0 prints or writes results (the CLI and the benchmark runner
+  check `is_main_process`).
+
+A non-finite loss on any rank is seen by all (the loss is averaged across
+ranks every step), so the recovery rule of `fmmi.training` stays in step.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+__all__ = [
+    "all_reduce_sum",
+    "init_from_environment",
+    "is_distributed",
+    "is_main_process",
+    "local_generator",
+    "rank",
+    "world_size",
+]
+
+
+def is_distributed() -> bool:
+    """True inside an initialised process group of more than one rank."""
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def rank() -> int:
+    return dist.get_rank() if is_distributed() else 0
+
+
+def world_size() -> int:
+    return dist.get_world_size() if is_distributed() else 1
+
+
+def is_main_process() -> bool:
+    return rank() == 0
+
+
+def init_from_environment(device: str = "auto") -> bool:
+    """Join the process group described by torchrun's variables, if any.
+
+    Uses NCCL when the run is on CUDA and gloo otherwise; on CUDA each rank
+    takes the GPU ``LOCAL_RANK``. Returns True when running distributed.
+    Does nothing when ``WORLD_SIZE`` is unset or 1, or the group already exists.
+    """
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False
+    if not (dist.is_available() and dist.is_initialized()):
+        use_cuda = torch.cuda.is_available() and device != "cpu"
+        if use_cuda:
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+    return is_distributed()
+
+
+def all_reduce_sum(values: np.ndarray) -> np.ndarray:
+    """Element-wise sum over ranks of a float64 array (a copy; identity in a single process)."""
+    if not is_distributed():
+        return values
+    backend = dist.get_backend()
+    device = torch.device("cuda", torch.cuda.current_device()) if backend == "nccl" else torch.device("cpu")
+    tensor = torch.as_tensor(values, dtype=torch.float64, device=device).clone()
+    dist.all_reduce(tensor)
+    return tensor.cpu().numpy()
+
+
+def local_generator(generator: torch.Generator) -> torch.Generator:
+    """A random stream for this rank, forked from ``generator`` (which advances the same on every rank)."""
+    seed = int(torch.randint(2**62, (1,), generator=generator))
+    return torch.Generator().manual_seed(seed + rank())

@@ -129,3 +129,13 @@ def test_checkpoints_are_read_without_unpickling(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint at all")
     with pytest.raises(ValueError, match="not a readable fmmi checkpoint"):
         load_checkpoint(tmp_path / "junk.pt")
+
+
+def test_bfloat16_mixed_precision_trains_like_float32():
+    net, endpoints, generator = _setup()
+    half = _train(net, endpoints, generator, mixed_precision=True)
+    assert next(net.parameters()).dtype == torch.float32
+    net, endpoints, generator = _setup()
+    full = _train(net, endpoints, generator)
+    assert np.all(np.isfinite(half)) and not np.array_equal(half, full)  # autocast was on
+    assert half[-100:].mean() == pytest.approx(full[-100:].mean(), rel=0.05)

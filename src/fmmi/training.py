@@ -42,6 +42,7 @@ def train_flow_matching(
     lr: float = 1e-3,
     weight_decay: float = 0.0,
     max_restarts: int = 3,
+    mixed_precision: bool = False,
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int = 500,
     fingerprint: str = "",
@@ -79,6 +80,8 @@ def train_flow_matching(
         endpoints: Maps row indices to ``(z_0, z_1, context)``; see `fmmi.coupling`.
         n_rows: Number of training rows the indices range over.
         max_restarts: Restarts allowed by the fault rule.
+        mixed_precision: Run the net's forward and backward passes under
+            bfloat16 autocast (weights, optimiser and loss stay float32).
         checkpoint: File to write (and resume from).
         checkpoint_every: Steps between checkpoints.
         fingerprint: A string identifying the run's options and data.
@@ -144,7 +147,9 @@ def train_flow_matching(
             z_0, z_1, context = endpoints(index, batches)
             t = torch.rand(batch_size, generator=batches, dtype=torch.float64).to(z_1)
             z_t, target = path.sample(z_0, z_1, t)
-            loss = (model(z_t, t, context) - target).square().mean()
+            with torch.autocast(z_t.device.type, dtype=torch.bfloat16, enabled=mixed_precision):
+                prediction = model(z_t, t, context)
+            loss = (prediction.to(target.dtype) - target).square().mean()
             if model is net:
                 value = loss.item()
             else:  # every rank sees the mean loss, so all take the same recovery decision

@@ -114,6 +114,7 @@ class _Flow:
             batch_size=est.batch_size,
             lr=est.lr,
             weight_decay=est.weight_decay,
+            mixed_precision=est.mixed_precision,
             checkpoint=None if est.checkpoint_dir is None else os.path.join(est.checkpoint_dir, f"{key}.pt"),
             checkpoint_every=est.checkpoint_every,
             fingerprint=getattr(est, "fingerprint_", ""),
@@ -251,6 +252,7 @@ class FlowEstimator:
         random_state: int | torch.Generator | None = None,
         device: str | torch.device = "auto",
         dtype: torch.dtype = torch.float32,
+        mixed_precision: bool = False,
         progress: bool = False,
     ) -> None:
         # Stored unchanged, as given; checked in fit (scikit-learn's convention).

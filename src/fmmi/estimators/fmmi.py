@@ -109,6 +109,9 @@ class FMMI(FlowEstimator):
             of randomness (splits, initial weights, batches, times, probes).
         device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``, ...
         dtype: ``torch.float32`` or ``torch.float64`` for the nets.
+        mixed_precision: Train under bfloat16 autocast (faster on GPUs with
+            bf16 units); the divergence and the estimate are computed in
+            ``dtype`` and accumulated in float64.
         progress: Show a progress bar while training.
 
     Attributes:

@@ -159,3 +159,15 @@ def test_discrete_columns_warn_and_dequantize_flag(tmp_path, capsys):
     capsys.readouterr()
     assert main(["estimate", str(tmp_path / "d.npy"), "--dequantize", "--interval", "monte_carlo", *FAST_FLAGS]) == 0
     assert "I(X;Y) =" in capsys.readouterr().out
+
+
+def test_estimate_streaming_from_two_files(tmp_path, capsys):
+    x, y = CorrelatedGaussian.from_mi(0.5).sample(2000, random_state=0)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    assert main(["estimate", str(tmp_path / "x.npy"), "--stream", str(tmp_path / "y.npy"), *FAST_FLAGS, "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["method"] == "jFMMI (streaming)" and record["interval_kind"] == "monte_carlo"
+    assert abs(record["value"] - 0.5) < 0.2
+    assert main(["estimate", str(tmp_path / "x.npy"), "--stream", str(tmp_path / "y.npy"), "--x", "0"]) == 1
+    assert "--stream takes whole files" in capsys.readouterr().err

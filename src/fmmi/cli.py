@@ -71,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     estimate.add_argument("--y-key", help=".npz: the array holding Y")
     estimate.add_argument("--z", help="columns of Z: estimate the conditional MI I(X;Y|Z) instead")
     estimate.add_argument(
+        "--stream",
+        metavar="Y_FILE",
+        help="FILE holds X and Y_FILE holds Y (.npy, paired by row): read rows from disk as needed, "
+        "for data larger than memory (one split, Monte-Carlo interval; see fmmi.streaming)",
+    )
+    estimate.add_argument(
         "--variant", default="joint", choices=["joint", "conditional", "doe"], help="MI estimator (default joint)"
     )
     estimate.add_argument("--reverse", action="store_true", help="flow from the joint to the product of marginals")
@@ -264,7 +270,8 @@ def _estimate(args: argparse.Namespace) -> int:
     from .io import load_table, select_columns
 
     init_from_environment(args.device)
-
+    if args.stream:
+        return _estimate_streaming(args)
     x, y = _load_xy(args)
     options = dict(variant=args.variant, reverse=args.reverse, swap=args.swap, **_estimator_options(args))
     if args.z is None:
@@ -276,6 +283,31 @@ def _estimate(args: argparse.Namespace) -> int:
     z = select_columns(load_table(args.file, key=args.key), args.z, "--z")
     result = conditional_mi(x, y, z, **options)
     _print_result(args, result, "I(X;Y|Z)", {"dim_x": x.shape[1], "dim_y": y.shape[1], "dim_z": z.shape[1]})
+    return 0
+
+
+def _estimate_streaming(args: argparse.Namespace) -> int:
+    from .streaming import NpyRows, estimate_mi_streaming
+
+    ignored = [
+        flag for flag, value in (("--x", args.x), ("--y", args.y), ("--z", args.z), ("--key", args.key)) if value
+    ]
+    if ignored or args.variant != "joint":
+        raise ValueError(f"--stream takes whole files and the joint variant; drop {', '.join(ignored) or '--variant'}")
+    x, y = NpyRows(args.file), NpyRows(args.stream)
+    result = estimate_mi_streaming(
+        x,
+        y,
+        steps=args.steps,
+        hidden=args.hidden,
+        depth=args.depth,
+        path=args.path,
+        test_size=args.test_size,
+        random_state=args.seed,
+        device=args.device,
+        progress=not args.no_progress and not args.json,
+    )
+    _print_result(args, result, "I(X;Y)", {"dim_x": x.dim, "dim_y": y.dim})
     return 0
 
 

@@ -110,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
     bench.add_argument("--out", required=True, help="sweep folder")
     bench.add_argument("--jobs", type=_positive_int, default=1, help="parallel worker processes (default 1)")
+    bench.add_argument("--dask", metavar="ADDRESS", help="run on a Dask distributed cluster (scheduler address)")
     bench.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     report = commands.add_parser("report", help="summarise a sweep folder into report.md and a plot")
@@ -136,6 +137,7 @@ def _bench(args: argparse.Namespace) -> int:
         seeds=seeds,
         out=args.out,
         jobs=args.jobs,
+        dask=args.dask,
         progress=not args.no_progress,
     )
     failed = sum(not r["success"] for r in new)
@@ -339,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.formatwarning = lambda message, category, *_: f"fmmi {args.command}: warning: {message}\n"
     try:
         return handler(args)
-    except (ValueError, TypeError, OSError, ArithmeticError) as error:
+    except (ValueError, TypeError, OSError, ArithmeticError, ImportError) as error:
         print(f"fmmi {args.command}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

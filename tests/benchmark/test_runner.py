@@ -51,6 +51,9 @@ def test_parallel_workers_and_a_killed_line(tmp_path):
         handle.write('{"task_id": "half a line')  # what a kill mid-write leaves
     assert len(load_records(tmp_path)) == 4
     assert json.loads((tmp_path / "runs.jsonl").read_text().splitlines()[0])["n"] == 400
+    # The next record starts on a fresh line instead of being glued to the broken one.
+    assert len(run_benchmark(TASKS, ["ksg"], n=400, seeds=[1], out=tmp_path, progress=False)) == 2
+    assert len(load_records(tmp_path)) == 6
 
 
 def test_bad_arguments(tmp_path):

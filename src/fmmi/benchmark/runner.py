@@ -143,8 +143,14 @@ def load_records(out: str | os.PathLike) -> list[dict]:
 
 
 def _append(path: Path, record: dict) -> None:
+    # A kill mid-write can leave a last line without its newline: start a fresh line.
+    broken = False
+    if path.exists() and path.stat().st_size > 0:
+        with open(path, "rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            broken = handle.read(1) != b"\n"
     with open(path, "a") as handle:
-        handle.write(json.dumps(record, default=str) + "\n")
+        handle.write(("\n" if broken else "") + json.dumps(record, default=str) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -157,12 +163,20 @@ def run_benchmark(
     seeds: Iterable[int],
     out: str | os.PathLike,
     jobs: int = 1,
+    dask: str | None = None,
     progress: bool = True,
 ) -> list[dict]:
     """Run every (task, estimator, seed) not yet recorded in ``out``; returns the new records.
 
+    Records are appended by this process as runs finish, wherever they ran, so
+    a killed sweep loses only the runs in flight and the same call resumes it.
+
     Args:
         jobs: Parallel worker processes; each gets ``cpu_count // jobs`` torch threads.
+        dask: Address of a Dask distributed scheduler (``"tcp://host:8786"``):
+            each run becomes one task on the cluster (its workers need fmmi
+            installed). Needs the optional ``distributed`` package
+            (``pip install "fmmi[dask]"``). Overrides ``jobs``.
     """
     task_ids, estimators, seeds = list(task_ids), list(estimators), list(seeds)
     for task_id in task_ids:
@@ -192,7 +206,22 @@ def run_benchmark(
     new = []
     path = out / RECORDS
     try:
-        if jobs == 1:
+        if dask is not None:
+            try:
+                from distributed import Client
+                from distributed import as_completed as dask_completed
+            except ImportError:
+                raise ImportError("--dask needs the distributed package: pip install 'fmmi[dask]'") from None
+            with Client(dask) as client:
+                columns = list(zip(*todo)) if todo else [[], [], [], []]
+                futures = client.map(run_one, *columns, pure=False)
+                for future in dask_completed(futures):
+                    record = future.result()
+                    _append(path, record)
+                    new.append(record)
+                    if bar is not None:
+                        bar.update()
+        elif jobs == 1:
             for job in todo:
                 record = run_one(*job)
                 _append(path, record)

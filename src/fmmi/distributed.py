@@ -30,6 +30,8 @@ import torch.distributed as dist
 
 __all__ = [
     "all_reduce_sum",
+    "barrier",
+    "broadcast_seed",
     "init_from_environment",
     "is_distributed",
     "is_main_process",
@@ -82,6 +84,24 @@ def all_reduce_sum(values: np.ndarray) -> np.ndarray:
     tensor = torch.as_tensor(values, dtype=torch.float64, device=device).clone()
     dist.all_reduce(tensor)
     return tensor.cpu().numpy()
+
+
+def broadcast_seed(seed: int | None) -> int | None:
+    """Rank 0's seed on every rank; with ``None``, rank 0 draws one (so all ranks make the same splits)."""
+    if not is_distributed():
+        return seed
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1)
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+    tensor = torch.tensor([seed], dtype=torch.int64, device=device)
+    dist.broadcast(tensor, src=0)
+    return int(tensor.item())
+
+
+def barrier() -> None:
+    """Wait for every rank (no-op in a single process)."""
+    if is_distributed():
+        dist.barrier()
 
 
 def local_generator(generator: torch.Generator) -> torch.Generator:

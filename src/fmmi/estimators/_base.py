@@ -42,6 +42,7 @@ import numpy as np
 import torch
 from scipy import stats
 
+from .. import distributed
 from .._checks import dequantize, location_scale, make_generator, resolve_device, warn_if_discrete
 from ..coupling import (
     conditional_endpoints,
@@ -326,6 +327,8 @@ class FlowEstimator:
         seed = self.random_state
         if self.checkpoint_dir is not None:
             seed = self._open_checkpoint_dir(data)
+        if distributed.is_distributed() and not isinstance(seed, torch.Generator):
+            seed = distributed.broadcast_seed(seed)  # every rank must make the same splits
         self.generator_, self.random_state_ = make_generator(seed)
         self.device_ = resolve_device(self.device)
         return self._dequantize(data)
@@ -361,6 +364,10 @@ class FlowEstimator:
             raise ValueError(f"checkpoint_dir {folder!r} exists and is not a folder")
         os.makedirs(folder, exist_ok=True)
         record = os.path.join(folder, "run.json")
+        if distributed.rank() != 0:
+            # Rank 0 reads or writes the run record; the seed reaches the others by broadcast.
+            distributed.barrier()
+            return None
         if os.path.exists(record):
             try:
                 with open(record) as handle:
@@ -373,9 +380,11 @@ class FlowEstimator:
                     f"checkpoint_dir {folder!r} holds checkpoints of a run with other options or data; "
                     "use an empty folder for a new run"
                 )
+            distributed.barrier()
             return seed
         _, seed = make_generator(self.random_state)
         atomic_write_text(record, json.dumps({"fingerprint": self.fingerprint_, "seed": seed}) + "\n")
+        distributed.barrier()
         return seed
 
     def _fit_preprocessing(self, data: tuple[np.ndarray, ...]) -> Any:

@@ -114,7 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     report = commands.add_parser("report", help="summarise a sweep folder into report.md and a plot")
-    report.add_argument("folder", help="a folder written by fmmi bench")
+    report.add_argument("folder", nargs="+", help="folders written by fmmi bench (their runs are pooled)")
+    report.add_argument("--out", help="where to write the report (default: the only folder given)")
     return parser
 
 
@@ -148,7 +149,9 @@ def _bench(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from .benchmark.report import write_report
 
-    path = write_report(args.folder)
+    if len(args.folder) > 1 and not args.out:
+        raise ValueError("with several sweep folders, say where the report goes with --out")
+    path = write_report(args.folder[0] if len(args.folder) == 1 else args.folder, out=args.out)
     print(path.read_text())
     return 0
 

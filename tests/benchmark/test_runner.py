@@ -61,3 +61,12 @@ def test_bad_arguments(tmp_path):
         run_benchmark(TASKS, ["mine2"], n=100, seeds=[0], out=tmp_path)
     with pytest.raises(ValueError, match="no task"):
         run_benchmark(["nope"], ["ksg"], n=100, seeds=[0], out=tmp_path)
+
+
+def test_report_pools_several_sweeps(tmp_path):
+    run_benchmark(TASKS, ["ksg"], n=300, seeds=[0], out=tmp_path / "a", progress=False)
+    run_benchmark(TASKS, ["cca"], n=300, seeds=[0], out=tmp_path / "b", progress=False)
+    text = write_report([tmp_path / "a", tmp_path / "b"], out=tmp_path / "both", plot=False).read_text()
+    assert "| task | true MI | ksg | cca |" in text
+    with pytest.raises(ValueError, match="give out"):
+        write_report([tmp_path / "a", tmp_path / "b"])

@@ -106,14 +106,29 @@ def side_by_side(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_report(out: str | os.PathLike, *, plot: bool = True) -> Path:
-    """Write ``report.md`` (and ``estimates.png`` when matplotlib is there) into the sweep folder."""
-    out = Path(out)
-    if not out.is_dir():
-        raise FileNotFoundError(f"no sweep folder {out}")
-    records = load_records(out)
+def write_report(
+    folders: str | os.PathLike | list[str | os.PathLike], *, out: str | os.PathLike | None = None, plot: bool = True
+) -> Path:
+    """Write ``report.md`` (and plots when matplotlib is there) for one sweep folder or several pooled.
+
+    Args:
+        folders: One sweep folder, or a list of them whose records are pooled.
+        out: Folder for the report; default the (single) sweep folder.
+    """
+    folders = [Path(f) for f in (folders if isinstance(folders, list) else [folders])]
+    records = []
+    for folder in folders:
+        if not folder.is_dir():
+            raise FileNotFoundError(f"no sweep folder {folder}")
+        records += load_records(folder)
     if not records:
-        raise ValueError(f"{out} holds no runs")
+        raise ValueError(f"{', '.join(map(str, folders))} hold no runs")
+    if out is None:
+        if len(folders) > 1:
+            raise ValueError("several sweep folders: give out")
+        out = folders[0]
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     rows = summarise(records)
     text = "\n\n".join(
         [

@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._checks import check_pair, location_scale, make_generator, resolve_device
+from .._checks import check_pair
 from ..integrate import mean_and_stderr
 from ..nn import VelocityMLP
 from ..result import MIResult
+from ._holdout import check_positive_ints, holdout
 
 __all__ = ["MINDE"]
 
@@ -89,23 +90,14 @@ class MINDE:
         """Train on part of the rows, estimate on the rest (nats)."""
         start = time.perf_counter()
         x, y = check_pair(x, y)
-        for name in ("hidden", "depth", "steps", "batch_size", "n_time"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_ints(self, ("hidden", "depth", "steps", "batch_size", "n_time"))
         if not 0 < self.t_min < 1:
             raise ValueError(f"t_min must lie in (0, 1), got {self.t_min}")
-        n = x.shape[0]
-        n_eval = int(round(n * self.test_size))
-        if min(n_eval, n - n_eval) < 2:
-            raise ValueError(f"{n} rows are too few: training and held-out parts need at least 2 rows each")
-        generator, seed = make_generator(self.random_state)
-        device = resolve_device(self.device)
-        order = torch.randperm(n, generator=generator).numpy()
-        train, held_out = order[: n - n_eval], order[n - n_eval :]
-        (mx, sx), (my, sy) = location_scale(x[train]), location_scale(y[train])
-        tx = torch.as_tensor((x - mx) / sx, dtype=torch.float32, device=device)
-        ty = torch.as_tensor((y - my) / sy, dtype=torch.float32, device=device)
+        split = holdout(
+            x, y, test_size=self.test_size, random_state=self.random_state, device=self.device, min_train=2, min_eval=2
+        )
+        tx, ty, train, held_out, generator, seed, device = split
+        n_eval = held_out.size
         net = VelocityMLP(
             x.shape[1],
             context=y.shape[1] + 1,

@@ -29,9 +29,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._checks import check_pair, location_scale, make_generator, resolve_device
+from .._checks import check_pair
 from ..integrate import mean_and_stderr
 from ..result import MIResult
+from ._holdout import check_positive_ints, holdout
 
 __all__ = ["InfoNCE", "NWJ", "MINE"]
 
@@ -108,24 +109,13 @@ class _CriticEstimator:
         x, y = check_pair(x, y)
         if not self.hidden or not all(isinstance(h, (int, np.integer)) and h >= 1 for h in self.hidden):
             raise ValueError(f"hidden must be a non-empty tuple of positive layer widths, got {self.hidden!r}")
-        for name in ("steps", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not (isinstance(self.test_size, float) and 0 < self.test_size < 1):
-            raise ValueError(f"test_size must be a float strictly between 0 and 1, got {self.test_size!r}")
-        n = x.shape[0]
-        n_eval = int(round(n * self.test_size))
-        batch = min(self.batch_size, n - n_eval, n_eval)
-        if batch < 2 or n_eval < 4:
-            raise ValueError(f"{n} rows are too few: training needs at least 2 rows and the held-out part 4")
-        generator, seed = make_generator(self.random_state)
-        device = resolve_device(self.device)
-        order = torch.randperm(n, generator=generator).numpy()
-        train, held_out = order[: n - n_eval], order[n - n_eval :]
-        (mx, sx), (my, sy) = location_scale(x[train]), location_scale(y[train])
-        tx = torch.as_tensor((x - mx) / sx, dtype=torch.float32, device=device)
-        ty = torch.as_tensor((y - my) / sy, dtype=torch.float32, device=device)
+        check_positive_ints(self, ("steps", "batch_size"))
+        split = holdout(
+            x, y, test_size=self.test_size, random_state=self.random_state, device=self.device, min_train=2, min_eval=4
+        )
+        tx, ty, train, held_out, generator, seed, device = split
+        n_eval = held_out.size
+        batch = min(self.batch_size, train.size, n_eval)
         self.critic_ = _mlp(x.shape[1] + y.shape[1], self.hidden, generator).to(device)
         optimizer = torch.optim.Adam(self.critic_.parameters(), lr=self.lr)
         self._reset()

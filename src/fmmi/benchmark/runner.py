@@ -205,6 +205,13 @@ def run_benchmark(
         bar = tqdm(total=len(todo), desc="runs", unit="run")
     new = []
     path = out / RECORDS
+
+    def finished(record: dict) -> None:
+        _append(path, record)
+        new.append(record)
+        if bar is not None:
+            bar.update()
+
     try:
         if dask is not None:
             try:
@@ -214,30 +221,16 @@ def run_benchmark(
                 raise ImportError("--dask needs the distributed package: pip install 'fmmi[dask]'") from None
             with Client(dask) as client:
                 columns = list(zip(*todo)) if todo else [[], [], [], []]
-                futures = client.map(run_one, *columns, pure=False)
-                for future in dask_completed(futures):
-                    record = future.result()
-                    _append(path, record)
-                    new.append(record)
-                    if bar is not None:
-                        bar.update()
+                for future in dask_completed(client.map(run_one, *columns, pure=False)):
+                    finished(future.result())
         elif jobs == 1:
             for job in todo:
-                record = run_one(*job)
-                _append(path, record)
-                new.append(record)
-                if bar is not None:
-                    bar.update()
+                finished(run_one(*job))
         else:
             threads = max(1, (os.cpu_count() or 1) // jobs)
             with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-                futures = [pool.submit(run_one, *job, threads) for job in todo]
-                for future in as_completed(futures):
-                    record = future.result()
-                    _append(path, record)
-                    new.append(record)
-                    if bar is not None:
-                        bar.update()
+                for future in as_completed([pool.submit(run_one, *job, threads) for job in todo]):
+                    finished(future.result())
     finally:
         if bar is not None:
             bar.close()

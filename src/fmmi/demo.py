@@ -123,7 +123,7 @@ def _animate(estimator: FMMI, dist: CorrelatedGaussian, config: DemoConfig, path
     z_0 = torch.as_tensor(np.concatenate([x, y], axis=1) / scale)
     param = next(estimator.net_.parameters())
     learned = rk4_trajectory(
-        lambda z, t, _: estimator.net_(z.to(param), t.to(param)).double(), z_0.to(param.device), config.frames
+        lambda z, t, _: estimator.velocity_(z.to(param), t.to(param)).double(), z_0.to(param.device), config.frames
     )
     exact = rk4_trajectory(dist.velocity(estimator.path_, estimator.coupling, standardized=True), z_0, config.frames)
     target_x, target_y = dist.sample(3000, random_state=config.seed + 2)

@@ -16,7 +16,10 @@ import torch
 
 __all__ = ["TIME_SAMPLINGS", "time_nodes", "mean_and_stderr"]
 
-TIME_SAMPLINGS = ("grid", "uniform")
+TIME_SAMPLINGS = ("grid", "log_grid", "uniform")
+
+# The log grid covers t in [0, 1 - LOG_GRID_GAP].
+LOG_GRID_GAP = 1e-6
 
 
 def gauss_legendre(n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -32,13 +35,31 @@ def time_nodes(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Times and weights for ``n_units`` Monte-Carlo units.
 
+    ``"grid"``: Gauss–Legendre nodes in t. ``"log_grid"``: Gauss–Legendre
+    nodes in ``u = -log(1 - t)`` over ``t in [0, 1 - 1e-6]``. When X and Y are
+    nearly functions of each other, the integrand near t = 1 falls off like
+    ``1 / (1 - t)`` down to ``1 - t`` of about ``exp(-I_pair)`` (``I_pair`` the
+    MI of the most dependent direction), and every nat of MI sits in an
+    equal stretch of u; a grid in t misses it from about 4 nats per pair on
+    (the exact Gaussian velocity gave 7.32 for 10 nats with 32 nodes in t,
+    9.999 with 32 nodes in u). The stretch past ``1 - 1e-6`` is left out,
+    which caps what the grid can see at about 13 nats per direction.
+    ``"uniform"``: one uniform time per unit (unbiased).
+
     Returns:
-        ``t`` of shape (n_units, k) and ``w`` of shape (k,) with ``w.sum() == 1``,
-        k = n_time for ``"grid"`` and 1 for ``"uniform"``.
+        ``t`` of shape (n_units, k) and ``w`` of shape (k,), k = n_time for
+        the grids and 1 for ``"uniform"``; ``w.sum()`` is 1 for ``"grid"`` and
+        ``"uniform"`` and ``1 - 1e-6`` for ``"log_grid"``.
     """
     if sampling == "grid":
         nodes, weights = gauss_legendre(n_time)
         return nodes.expand(n_units, n_time), weights
+    if sampling == "log_grid":
+        # Gauss–Legendre in u = -log(1 - t) over [0, U]: dt = exp(-u) du.
+        nodes, weights = gauss_legendre(n_time)
+        span = -math.log(LOG_GRID_GAP)
+        u = nodes * span
+        return (-torch.expm1(-u)).expand(n_units, n_time), weights * span * torch.exp(-u)
     if sampling == "uniform":
         return torch.rand(n_units, 1, generator=generator, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
     raise ValueError(f"time_sampling must be one of {TIME_SAMPLINGS}, got {sampling!r}")
@@ -129,7 +150,7 @@ def divergence_integrals(
         m = stop - start
         z_0, z_1, context = endpoints(order[start:stop], draws)
         t, w = time_nodes(time_sampling, m, n_time, draws)
-        t = t.reshape(-1).to(z_1)
+        t = t.reshape(-1).to(z_1.device)  # kept in float64: 1 - t matters near t = 1
         z_t, _ = path.sample(z_0.repeat_interleave(k, dim=0), z_1.repeat_interleave(k, dim=0), t)
         if context is not None:
             context = context.repeat_interleave(k, dim=0)

@@ -7,7 +7,12 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "VelocityMLP"]
+__all__ = ["ACTIVATIONS", "TIME_FEATURES", "VelocityMLP", "EndpointVelocity"]
+
+TIME_FEATURES = ("linear", "log")
+
+# Times are clamped to 1 - T_MIN_GAP where a feature or a coefficient diverges at t = 1.
+T_MIN_GAP = 1e-6
 
 ACTIVATIONS = {
     "tanh": nn.Tanh,
@@ -46,6 +51,10 @@ class VelocityMLP(nn.Module):
         activation: One of ``ACTIVATIONS`` (smooth ones keep the divergence
             continuous; ``"relu"`` makes it piecewise constant).
         generator: Draws the initial weights, so that a seed fixes the net.
+        time_features: ``"linear"``: the net sees t; ``"log"``: it sees t and
+            ``-log(1 - t) / 4`` (1 - t clamped at 1e-6), which spreads the last
+            stretch before t = 1, where a highly dependent target's velocity
+            changes on a scale of ``1 - t``, over an input range of order one.
 
     Shapes: ``z`` is (..., d), ``t`` is (...) and ``context`` (..., c); the
     output is (..., d).
@@ -65,8 +74,11 @@ class VelocityMLP(nn.Module):
         depth: int = 2,
         activation: str = "tanh",
         generator: torch.Generator | None = None,
+        time_features: str = "linear",
     ):
         super().__init__()
+        if time_features not in TIME_FEATURES:
+            raise ValueError(f"time_features must be one of {list(TIME_FEATURES)}, got {time_features!r}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         if depth < 1:
@@ -74,7 +86,7 @@ class VelocityMLP(nn.Module):
         if hidden < 1:
             raise ValueError(f"hidden must be at least 1, got {hidden}")
         layers: list[nn.Module] = []
-        width = features + context + 1
+        width = features + context + (1 if time_features == "linear" else 2)
         for _ in range(depth):
             layers += [nn.Linear(width, hidden), ACTIVATIONS[activation]()]
             width = hidden
@@ -84,6 +96,7 @@ class VelocityMLP(nn.Module):
         self.context = context
         self.depth = depth
         self.activation = activation
+        self.time_features = time_features
         self.reset_parameters(generator)
 
     @torch.no_grad()
@@ -102,7 +115,11 @@ class VelocityMLP(nn.Module):
                 f"this net takes a context of dimension {self.context}; got {context is not None and context.shape[-1]}"
             )
         parts = [z] if context is None else [z, context.to(z.dtype)]
-        return torch.cat([*parts, t[..., None].to(z.dtype)], dim=-1)
+        times = [t[..., None]]
+        if self.time_features == "log":
+            # Computed in t's own precision: in float32, 1 - t near 1 keeps few digits.
+            times.append(-torch.log(torch.clamp(1 - t[..., None], min=T_MIN_GAP)) / 4)
+        return torch.cat([*parts, *(f.to(z.dtype) for f in times)], dim=-1)
 
     def forward(self, z: torch.Tensor, t: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(self._inputs(z, t, context))
@@ -137,3 +154,43 @@ class VelocityMLP(nn.Module):
         d_2 = derivative(pre_2)
         kernel = middle.weight * (w_1z @ last.weight).T
         return ((d_1 @ kernel.T) * d_2).sum(-1)
+
+
+class EndpointVelocity(nn.Module):
+    """A velocity read from a net that predicts the endpoint ``E[z_1 | z_t]``.
+
+    ``v(z, t) = a(t) z + c(t) N(z, t)`` with ``(a, c)`` from
+    `fmmi.paths.Path.endpoint_coefficients`. Near t = 1 the velocity of a
+    highly dependent target has slopes of order ``1 / (1 - t)``, which a
+    tanh net fed with raw inputs cannot reach; the endpoint ``N`` stays of
+    order one, and the factor ``c(t)`` is exact. Times are clamped to
+    ``1 - 1e-6`` (both coefficients are infinite at t = 1).
+
+    Args:
+        net: The endpoint net ``N(z, t, context)`` (a `VelocityMLP`).
+        path: The interpolation path it was trained on.
+    """
+
+    def __init__(self, net: VelocityMLP, path):
+        super().__init__()
+        self.net = net
+        self.path = path
+        self.features = net.features
+
+    def coefficients(self, t: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        t = torch.clamp(t.double(), max=1 - T_MIN_GAP)
+        a, c = self.path.endpoint_coefficients(t)
+        return a.to(dtype), c.to(dtype)
+
+    def forward(self, z: torch.Tensor, t: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        a, c = self.coefficients(t, z.dtype)
+        return a[..., None] * z + c[..., None] * self.net(z, t, context)
+
+    @property
+    def has_closed_form_trace(self) -> bool:
+        return self.net.has_closed_form_trace
+
+    def trace_jacobian(self, z: torch.Tensor, t: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        """``a d + c tr(dN/dz)``, exact, shape (n,)."""
+        a, c = self.coefficients(t, z.dtype)
+        return a * self.features + c * self.net.trace_jacobian(z, t, context)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import warnings
 from pathlib import Path as FilePath
@@ -13,10 +14,22 @@ from torch import nn
 
 from . import distributed
 from .coupling import Endpoints
+from .integrate import LOG_GRID_GAP
 from .io import atomic_write_bytes
 from .paths import Path
 
-__all__ = ["TrainingDivergedError", "TrainingRecoveredWarning", "train_flow_matching", "load_checkpoint"]
+__all__ = [
+    "TARGETS",
+    "TIME_DENSITIES",
+    "TrainingDivergedError",
+    "TrainingRecoveredWarning",
+    "load_checkpoint",
+    "sample_times",
+    "train_flow_matching",
+]
+
+TARGETS = ("velocity", "endpoint")
+TIME_DENSITIES = ("uniform", "log")
 
 # How often (in steps) the in-memory snapshot used for recovery is refreshed.
 SNAPSHOT_EVERY = 50
@@ -41,6 +54,8 @@ def train_flow_matching(
     batch_size: int = 512,
     lr: float = 1e-3,
     weight_decay: float = 0.0,
+    target: str = "velocity",
+    time_density: str = "uniform",
     max_restarts: int = 3,
     mixed_precision: bool = False,
     checkpoint: str | os.PathLike | None = None,
@@ -79,6 +94,11 @@ def train_flow_matching(
         net: Velocity ``net(z, t, context)``; trained in place.
         endpoints: Maps row indices to ``(z_0, z_1, context)``; see `fmmi.coupling`.
         n_rows: Number of training rows the indices range over.
+        target: ``"velocity"``: regress on the path's conditional velocity;
+            ``"endpoint"``: regress on ``z_1`` (the net is then read through
+            `fmmi.nn.EndpointVelocity`). Both have the same minimiser for
+            each t; they weigh times differently.
+        time_density: How training times are drawn; see `sample_times`.
         max_restarts: Restarts allowed by the fault rule.
         mixed_precision: Run the net's forward and backward passes under
             bfloat16 autocast (weights, optimiser and loss stay float32).
@@ -94,6 +114,8 @@ def train_flow_matching(
         TrainingDivergedError: when the loss stays non-finite.
         ValueError: for a checkpoint of another run.
     """
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {list(TARGETS)}, got {target!r}")
     batch_size = min(batch_size, n_rows)
     model, batches = net, generator
     if distributed.is_distributed():
@@ -145,11 +167,12 @@ def train_flow_matching(
         while step < steps:
             index = torch.randint(n_rows, (batch_size,), generator=batches)
             z_0, z_1, context = endpoints(index, batches)
-            t = torch.rand(batch_size, generator=batches, dtype=torch.float64).to(z_1)
-            z_t, target = path.sample(z_0, z_1, t)
+            t = sample_times(batch_size, time_density, batches).to(z_1.device)
+            z_t, velocity = path.sample(z_0, z_1, t)
+            goal = velocity if target == "velocity" else z_1
             with torch.autocast(z_t.device.type, dtype=torch.bfloat16, enabled=mixed_precision):
                 prediction = model(z_t, t, context)
-            loss = (prediction.to(target.dtype) - target).square().mean()
+            loss = (prediction.to(goal.dtype) - goal).square().mean()
             if model is net:
                 value = loss.item()
             else:  # every rank sees the mean loss, so all take the same recovery decision
@@ -203,6 +226,23 @@ def train_flow_matching(
             bar.close()
     net.eval()
     return losses
+
+
+def sample_times(n: int, density: str, generator: torch.Generator) -> torch.Tensor:
+    """Training times in [0, 1), float64.
+
+    ``"uniform"``: ``t ~ U[0, 1)``. ``"log"``: half the batch uniform, half
+    ``t = 1 - exp(-u)`` with ``u ~ U[0, log 1e6]``, so that the stretch just
+    before t = 1, where a highly dependent target's velocity varies on the
+    scale of ``1 - t``, is seen as often as the rest.
+    """
+    if density not in TIME_DENSITIES:
+        raise ValueError(f"time_density must be one of {list(TIME_DENSITIES)}, got {density!r}")
+    t = torch.rand(n, generator=generator, dtype=torch.float64)
+    if density == "log":
+        tail = torch.rand(n // 2, generator=generator, dtype=torch.float64) * -math.log(LOG_GRID_GAP)
+        t[: n // 2] = -torch.expm1(-tail)
+    return t
 
 
 def load_checkpoint(path: str | os.PathLike, *, fingerprint: str | None = None, steps: int | None = None) -> dict:

@@ -53,10 +53,10 @@ from ..coupling import (
 from ..divergence import PROBES
 from ..integrate import TIME_SAMPLINGS, divergence_integrals, mean_and_stderr
 from ..io import atomic_write_text
-from ..nn import ACTIVATIONS, VelocityMLP
+from ..nn import ACTIVATIONS, TIME_FEATURES, EndpointVelocity, VelocityMLP
 from ..paths import get_path
 from ..result import MIResult
-from ..training import train_flow_matching
+from ..training import TARGETS, TIME_DENSITIES, train_flow_matching
 
 __all__ = ["FlowEstimator", "INTERVALS", "MIN_ROWS"]
 
@@ -103,6 +103,7 @@ class _Flow:
             depth=est.depth,
             activation=est.activation,
             generator=self.generator,
+            time_features=est.time_features,
         ).to(device=self.device, dtype=est.dtype)
         draw, n_rows = self.endpoints(self._tensors(arrays))
         self.history = train_flow_matching(
@@ -115,6 +116,8 @@ class _Flow:
             batch_size=est.batch_size,
             lr=est.lr,
             weight_decay=est.weight_decay,
+            target=est.target,
+            time_density=est.time_density,
             mixed_precision=est.mixed_precision,
             checkpoint=None if est.checkpoint_dir is None else os.path.join(est.checkpoint_dir, f"{key}.pt"),
             checkpoint_every=est.checkpoint_every,
@@ -128,7 +131,7 @@ class _Flow:
         est = self.est
         draw, n_rows = self.endpoints(self._tensors(arrays))
         integrals = divergence_integrals(
-            self.net,
+            self.velocity,
             draw,
             n_rows,
             path=self.path,
@@ -143,6 +146,11 @@ class _Flow:
         if not np.all(np.isfinite(integrals)):
             raise FloatingPointError("the divergence of a trained net is not finite on the held-out data")
         return self.read(integrals)
+
+    @property
+    def velocity(self):
+        """The trained velocity field ``v(z, t, context)``."""
+        return EndpointVelocity(self.net, self.path) if self.est.target == "endpoint" else self.net
 
     def _tensors(self, arrays: Sequence[np.ndarray]) -> list[torch.Tensor]:
         kwargs = {"device": self.device, "dtype": self.est.dtype}
@@ -237,6 +245,9 @@ class FlowEstimator:
         batch_size: int = 512,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
+        target: str = "velocity",
+        time_density: str = "uniform",
+        time_features: str = "linear",
         interval: str = "crossfit",
         n_folds: int = 5,
         test_size: float = 0.5,
@@ -284,6 +295,9 @@ class FlowEstimator:
             "probe": PROBES,
             "time_sampling": TIME_SAMPLINGS,
             "interval": INTERVALS,
+            "target": TARGETS,
+            "time_density": TIME_DENSITIES,
+            "time_features": TIME_FEATURES,
             **self._extra_choices,
         }
         for name, allowed in choices.items():
@@ -543,6 +557,11 @@ class FlowEstimator:
     def net_(self) -> VelocityMLP:
         """The (first) trained velocity net of the (first) split."""
         return self.flows_[0][1].net
+
+    @property
+    def velocity_(self):
+        """The (first) trained velocity field ``v(z, t, context)``, in standardised units."""
+        return self.flows_[0][1].velocity
 
     @property
     def history_(self) -> np.ndarray:

@@ -157,7 +157,7 @@ class FMMI(FlowEstimator):
     def _fit_preprocessing(self, data):
         if not self.gaussianize:
             return None
-        return [MarginalGaussianizer().fit(a) for a in data]
+        return [MarginalGaussianizer(getattr(self, 'gaussianize_knots', None)).fit(a) for a in data]
 
     def _preprocess(self, state, data):
         if state is None:

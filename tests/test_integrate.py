@@ -174,3 +174,23 @@ def test_exact_velocities_for_conditional_reverse_and_entropy_flows():
     values = divergence_integrals(to_data, gaussian_source_endpoints(data), 300, generator=torch.Generator(), **common)
     entropy = 0.5 * d * np.log(2 * np.pi * np.e) + values.mean()
     assert entropy == pytest.approx(0.5 * np.linalg.slogdet(2 * np.pi * np.e * cov)[1], abs=1e-3)
+
+
+@pytest.mark.parametrize("mi", [2.0, 6.0, 10.0])
+def test_the_log_grid_integrates_the_spike_near_one_at_high_mi(mi):
+    dist = CorrelatedGaussian.from_mi(mi)
+    x, y = dist.sample(50, random_state=0)
+    common = dict(path=get_path("trigonometric"), generator=torch.Generator().manual_seed(0), n_mc=8, n_time=32)
+    endpoints = joint_endpoints(torch.as_tensor(x), torch.as_tensor(y))
+    log_grid = divergence_integrals(dist.velocity("trigonometric"), endpoints, 50, time_sampling="log_grid", **common)
+    assert -log_grid.mean() == pytest.approx(mi, abs=2e-3)
+    if mi == 10.0:  # the grid in t misses most of the last nats
+        grid = divergence_integrals(dist.velocity("trigonometric"), endpoints, 50, time_sampling="grid", **common)
+        assert -grid.mean() < mi - 2
+
+
+def test_log_grid_nodes():
+    t, w = time_nodes("log_grid", 2, 16, torch.Generator())
+    assert t.shape == (2, 16) and t.dtype == torch.float64
+    assert 0 < float(t.min()) < 0.1 and 1 - 1e-5 < float(t.max()) < 1
+    assert float(w.sum()) == pytest.approx(1 - 1e-6, abs=1e-9)  # polynomials in exp(-u) are integrated exactly

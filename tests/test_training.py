@@ -53,11 +53,11 @@ def _train(net, endpoints, generator, **kwargs):
 
 def test_a_nan_loss_restarts_from_the_last_snapshot_with_half_the_learning_rate():
     net, endpoints, generator = _setup(bad_calls={120})
-    with pytest.warns(TrainingRecoveredWarning, match="restarted from step 100 with half the learning rate"):
+    with pytest.warns(TrainingRecoveredWarning, match="at step 120; restarted from step 100 with half the learning"):
         losses = _train(net, endpoints, generator)
     assert losses.shape == (300,) and np.all(np.isfinite(losses))
-    # Call 120 is step 119 (0-based): steps 100..118 ran twice, plus the bad call.
-    assert net.calls == 300 + 19 + 1
+    # Call 120 is in the window of steps 101..150, read at its end: those 50 steps ran twice.
+    assert net.calls == 300 + 50
     # The halved rate shows at the end of the cosine schedule too: the loss still went down.
     assert losses[-50:].mean() < losses[:50].mean()
 
@@ -66,14 +66,29 @@ def test_a_loss_that_stays_nan_raises_after_the_allowed_restarts():
     net, endpoints, generator = _setup(always_from=60)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TrainingRecoveredWarning)
-        with pytest.raises(TrainingDivergedError, match="after 2 restarts"):
+        with pytest.raises(TrainingDivergedError, match=r"at step \d+ of 300 after 2 restarts"):
             _train(net, endpoints, generator, max_restarts=2)
 
 
-def test_a_nan_at_the_first_step_raises_at_once():
+def test_a_nan_at_the_first_step_restarts_from_the_initial_state():
     net, endpoints, generator = _setup(bad_calls={1})
-    with pytest.raises(TrainingDivergedError, match="step 1 of 300"):
-        _train(net, endpoints, generator)
+    with pytest.warns(TrainingRecoveredWarning, match="at step 1; restarted from step 0"):
+        losses = _train(net, endpoints, generator)
+    assert np.all(np.isfinite(losses))
+
+
+def test_the_loss_is_read_once_per_window_not_every_step(monkeypatch):
+    reads = []
+    original = torch.Tensor.cpu
+
+    def counting(self, *args, **kwargs):
+        reads.append(self.shape)
+        return original(self, *args, **kwargs)
+
+    net, endpoints, generator = _setup()
+    monkeypatch.setattr(torch.Tensor, "cpu", counting)
+    _train(net, endpoints, generator, steps=120)
+    assert reads == [(50,), (50,), (20,)]
 
 
 def test_an_interrupted_run_resumes_from_its_checkpoint_exactly(tmp_path):
@@ -139,3 +154,22 @@ def test_bfloat16_mixed_precision_trains_like_float32():
     full = _train(net, endpoints, generator)
     assert np.all(np.isfinite(half)) and not np.array_equal(half, full)  # autocast was on
     assert half[-100:].mean() == pytest.approx(full[-100:].mean(), rel=0.05)
+
+
+def test_log_time_density_puts_half_the_times_near_one():
+    from fmmi.training import sample_times
+
+    t = sample_times(10000, "log", torch.Generator().manual_seed(0))
+    assert t.dtype == torch.float64 and float(t.min()) >= 0 and float(t.max()) < 1
+    # Half uniform (1% of it past 0.99), half uniform in -log(1 - t) over [0, log 1e6] (2/3 of it past 0.99).
+    assert 0.31 < float((t > 0.99).double().mean()) < 0.37
+    with pytest.raises(ValueError, match="time_density"):
+        sample_times(4, "beta", torch.Generator())
+
+
+def test_endpoint_target_trains_towards_the_endpoint():
+    net, endpoints, generator = _setup()
+    losses = _train(net, endpoints, generator, target="endpoint", time_density="log")
+    assert np.all(np.isfinite(losses)) and losses[-50:].mean() < losses[:50].mean()
+    with pytest.raises(ValueError, match="target"):
+        _train(net, endpoints, generator, target="noise")

@@ -131,7 +131,7 @@ def divergence_integrals(
     if n_rows < 2:
         raise ValueError(f"need at least 2 rows to re-pair for the product of marginals, got {n_rows}")
     order = torch.cat([permutation(n_rows, generator) for _ in range(-(-n_mc // n_rows))])[:n_mc]
-    k = n_time if time_sampling == "grid" else 1
+    k = 1 if time_sampling == "uniform" else n_time
     # Every chunk keeps at least 2 rows so that re-pairing is possible.
     chunk = max(2, eval_batch // k)
     bounds = list(range(0, n_mc, chunk)) + [n_mc]

@@ -31,8 +31,8 @@ __all__ = [
 TARGETS = ("velocity", "endpoint")
 TIME_DENSITIES = ("uniform", "log")
 
-# How often (in steps) the in-memory snapshot used for recovery is refreshed.
-SNAPSHOT_EVERY = 50
+# Steps between loss checks; each clean check refreshes the in-memory snapshot used for recovery.
+CHECK_EVERY = 50
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -72,13 +72,13 @@ def train_flow_matching(
     one AdamW step on the mean squared error; the learning rate follows a
     cosine annealing from ``lr`` to 0 over ``steps``.
 
-    Fault rule: the loss is checked at every step. At the first NaN or
-    infinite loss, the net and optimiser go back to the last snapshot whose
-    loss was finite (taken every 50 steps), the learning rate is halved for
-    the rest of the run, and training continues from there with fresh
-    batches; a `TrainingRecoveredWarning` says so. After ``max_restarts``
-    such restarts, `TrainingDivergedError` is raised. A non-finite value is
-    never returned.
+    Fault rule: the losses are read every 50 steps (one host synchronisation
+    per window, not per step). If any loss of the window is NaN or infinite,
+    the net and optimiser go back to the snapshot taken at the end of the
+    last clean window (or at the start), the learning rate is halved for the
+    rest of the run, and training continues from there with fresh batches; a
+    `TrainingRecoveredWarning` says so. After ``max_restarts`` such restarts,
+    `TrainingDivergedError` is raised. A non-finite value is never returned.
 
     Checkpoints: with ``checkpoint`` (a file path), the full training state
     (net, optimiser, schedule, random generator, losses, step) is written
@@ -161,7 +161,18 @@ def train_flow_matching(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=steps, initial=step, desc=desc, unit="step", leave=False)
-    snapshot = None
+
+    def take_snapshot() -> dict:
+        return {
+            "step": step,
+            "net": {k: v.detach().clone() for k, v in net.state_dict().items()},
+            "optimizer": _clone(optimizer.state_dict()),
+            "scheduler": _clone(schedule.state_dict()),
+        }
+
+    # The starting state is finite (a fresh net, or a checkpoint that was).
+    snapshot = take_snapshot()
+    window: list[torch.Tensor] = []  # this window's losses, left on the device
     net.train()
     try:
         while step < steps:
@@ -173,14 +184,30 @@ def train_flow_matching(
             with torch.autocast(z_t.device.type, dtype=torch.bfloat16, enabled=mixed_precision):
                 prediction = model(z_t, t, context)
             loss = (prediction.to(goal.dtype) - goal).square().mean()
-            if model is net:
-                value = loss.item()
-            else:  # every rank sees the mean loss, so all take the same recovery decision
-                value = float(distributed.all_reduce_sum(np.array([loss.item()]))[0]) / distributed.world_size()
-            if not np.isfinite(value):
-                if restarts >= max_restarts or snapshot is None:
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            window.append(loss.detach())
+            step += 1
+            if bar is not None:
+                bar.update()
+            at_checkpoint = checkpoint is not None and (step % checkpoint_every == 0 or step == steps)
+            if not (step % CHECK_EVERY == 0 or step == steps or at_checkpoint):
+                continue
+            # One host read per window (and, under DDP, one all-reduce): every rank
+            # sees the mean loss, so all take the same recovery decision.
+            values = torch.stack(window).double().cpu().numpy()
+            if model is not net:
+                values = distributed.all_reduce_sum(values) / distributed.world_size()
+            first = step - len(window)
+            window = []
+            bad = np.flatnonzero(~np.isfinite(values))
+            if bad.size:
+                value, where = values[bad[0]], first + int(bad[0]) + 1
+                if restarts >= max_restarts:
                     raise TrainingDivergedError(
-                        f"flow-matching loss became {value} at step {step + 1} of {steps}"
+                        f"flow-matching loss became {value} at step {where} of {steps}"
                         + (f" after {restarts} restarts with a halved learning rate" if restarts else "")
                         + f"; try a lower learning rate (lr={lr}) or check the data's scale"
                     )
@@ -193,34 +220,20 @@ def train_flow_matching(
                     group["lr"] *= 0.5
                 schedule.base_lrs = [base * 0.5 for base in schedule.base_lrs]
                 warnings.warn(
-                    f"{desc}: loss became {value}; restarted from step {step} with half the learning rate "
-                    f"(restart {restarts} of at most {max_restarts})",
+                    f"{desc}: loss became {value} at step {where}; restarted from step {step} with half the "
+                    f"learning rate (restart {restarts} of at most {max_restarts})",
                     TrainingRecoveredWarning,
                     stacklevel=2,
                 )
                 if bar is not None:
                     bar.n = step
                 continue
-            if snapshot is None or step % SNAPSHOT_EVERY == 0:
-                # These parameters gave a finite loss: a safe point to come back to.
-                snapshot = {
-                    "step": step,
-                    "net": {k: v.detach().clone() for k, v in net.state_dict().items()},
-                    "optimizer": _clone(optimizer.state_dict()),
-                    "scheduler": _clone(schedule.state_dict()),
-                }
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            losses[step] = value
-            step += 1
-            if checkpoint is not None and (step % checkpoint_every == 0 or step == steps):
+            losses[first:step] = values
+            snapshot = take_snapshot()  # these parameters gave finite losses: a safe point to come back to
+            if at_checkpoint:
                 save()
             if bar is not None:
-                bar.update()
-                if step % 50 == 0:
-                    bar.set_postfix(loss=f"{value:.4f}")
+                bar.set_postfix(loss=f"{values[-1]:.4f}")
     finally:
         if bar is not None:
             bar.close()

@@ -53,6 +53,7 @@ from ..coupling import (
 from ..divergence import PROBES
 from ..integrate import TIME_SAMPLINGS, divergence_integrals, mean_and_stderr
 from ..io import atomic_write_text
+from ..gaussian_base import GaussianBase, ResidualVelocity, gaussian_log_det_bias
 from ..nn import ACTIVATIONS, TIME_FEATURES, EndpointVelocity, VelocityMLP
 from ..paths import get_path
 from ..result import MIResult
@@ -106,8 +107,9 @@ class _Flow:
             time_features=est.time_features,
         ).to(device=self.device, dtype=est.dtype)
         draw, n_rows = self.endpoints(self._tensors(arrays))
+
         self.history = train_flow_matching(
-            self.net,
+            EndpointVelocity(self.net, self.path) if est.target == "endpoint_velocity" else self.net,
             draw,
             n_rows,
             path=self.path,
@@ -116,7 +118,7 @@ class _Flow:
             batch_size=est.batch_size,
             lr=est.lr,
             weight_decay=est.weight_decay,
-            target=est.target,
+            target="endpoint" if est.target == "endpoint" else "velocity",
             time_density=est.time_density,
             mixed_precision=est.mixed_precision,
             checkpoint=None if est.checkpoint_dir is None else os.path.join(est.checkpoint_dir, f"{key}.pt"),
@@ -130,8 +132,9 @@ class _Flow:
     def contributions(self, arrays: Sequence[np.ndarray], n_mc: int | None) -> np.ndarray:
         est = self.est
         draw, n_rows = self.endpoints(self._tensors(arrays))
-        integrals = divergence_integrals(
-            self.velocity,
+        # With a Gaussian base, only the net's divergence is integrated; the base's is exact.
+        integrals = self.base_integral + divergence_integrals(
+            self.net if self.base is not None else self.velocity,
             draw,
             n_rows,
             path=self.path,
@@ -150,7 +153,13 @@ class _Flow:
     @property
     def velocity(self):
         """The trained velocity field ``v(z, t, context)``."""
-        return EndpointVelocity(self.net, self.path) if self.est.target == "endpoint" else self.net
+        if self.base is not None:
+            return ResidualVelocity(self.net, self.base)
+        return EndpointVelocity(self.net, self.path) if self.est.target != "velocity" else self.net
+
+    def gaussian_moments(self, tensors: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, float] | None:
+        """Source and target covariances for a Gaussian base, and the bias of its integral; None: no base."""
+        return None
 
     def _tensors(self, arrays: Sequence[np.ndarray]) -> list[torch.Tensor]:
         kwargs = {"device": self.device, "dtype": self.est.dtype}
@@ -181,9 +190,27 @@ class JointMIFlow(_Flow):
     def read(self, integrals):
         return integrals if self.est.reverse else -integrals
 
+    def gaussian_moments(self, tensors):
+        x, y = tensors
+        n, dim_x, dim = x.shape[0], x.shape[1], x.shape[1] + y.shape[1]
+        if n <= dim + 1:
+            return None
+        joint = torch.cov(torch.cat([x, y], dim=1).double().T).reshape(dim, dim)
+        product = joint.clone()
+        product[:dim_x, dim_x:] = 0
+        product[dim_x:, :dim_x] = 0
+        # E[½ log det S_joint - ½ log det S_product] - (the same for Σ): the base's integral is biased by this.
+        bias = 0.5 * (gaussian_log_det_bias(dim, n) - gaussian_log_det_bias(dim_x, n) - gaussian_log_det_bias(dim - dim_x, n))
+        if self.est.reverse:
+            return joint, product, -bias
+        return product, joint, bias
+
 
 class ConditionalMIFlow(JointMIFlow):
     """cFMMI: a flow in y given x, from ``P_Y`` to ``P_{Y|X}``; ``I = h(Y) - h(Y|X)``."""
+
+    def gaussian_moments(self, tensors):
+        return None  # the Gaussian base is built for unconditional flows only
 
     def dims(self, arrays):
         return arrays[1].shape[1], arrays[0].shape[1]
@@ -248,6 +275,7 @@ class FlowEstimator:
         target: str = "velocity",
         time_density: str = "uniform",
         time_features: str = "linear",
+        gaussian_base: bool = False,
         interval: str = "crossfit",
         n_folds: int = 5,
         test_size: float = 0.5,

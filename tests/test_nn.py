@@ -4,8 +4,7 @@ import pytest
 import torch
 from torch.func import jacrev, vmap
 
-from fmmi.nn import ACTIVATIONS, EndpointVelocity, VelocityMLP
-from fmmi.paths import get_path
+from fmmi.nn import ACTIVATIONS, VelocityMLP
 
 
 def full_trace(net, z, t):
@@ -54,34 +53,6 @@ def test_context_is_required_exactly_when_declared():
         net(torch.zeros(4, 2), torch.zeros(4))
     with pytest.raises(ValueError, match="context of dimension 0"):
         VelocityMLP(2, hidden=8)(torch.zeros(4, 2), torch.zeros(4), torch.zeros(4, 3))
-
-
-@pytest.mark.parametrize("time_features", ["linear", "log"])
-@pytest.mark.parametrize("path", ["linear", "trigonometric"])
-def test_endpoint_velocity_trace_equals_jacobian_trace(time_features, path):
-    net = VelocityMLP(4, context=2, hidden=16, time_features=time_features, generator=torch.Generator().manual_seed(0))
-    velocity = EndpointVelocity(net.double(), get_path(path))
-    z, c = torch.randn(30, 4, dtype=torch.float64), torch.randn(30, 2, dtype=torch.float64)
-    t = torch.cat([torch.rand(28, dtype=torch.float64), torch.tensor([1 - 1e-9, 1.0], dtype=torch.float64)])
-    jac = vmap(jacrev(lambda z_i, t_i, c_i: velocity(z_i[None], t_i[None], c_i[None])[0]))(z, t, c)
-    full = torch.diagonal(jac, dim1=-2, dim2=-1).sum(-1)
-    trace = velocity.trace_jacobian(z, t, c)
-    assert torch.all(torch.isfinite(trace))  # t = 1 is clamped to 1 - 1e-6
-    assert torch.allclose(trace, full, rtol=1e-9, atol=1e-6)
-
-
-def test_endpoint_velocity_of_the_exact_endpoint_is_the_exact_velocity():
-    # Independent standard normal endpoints: E[z_1 | z_t] = beta z_t on the
-    # trigonometric path, and the velocity is then zero.
-    class Endpoint(torch.nn.Module):
-        features, has_closed_form_trace = 3, False
-
-        def forward(self, z, t, context=None):
-            return torch.sin(0.5 * torch.pi * t)[:, None] * z
-
-    velocity = EndpointVelocity(Endpoint(), get_path("trigonometric"))
-    z, t = torch.randn(10, 3, dtype=torch.float64), torch.rand(10, dtype=torch.float64)
-    assert torch.allclose(velocity(z, t), torch.zeros_like(z), atol=1e-12)
 
 
 def test_log_time_feature_separates_times_near_one():

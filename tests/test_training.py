@@ -165,11 +165,3 @@ def test_log_time_density_puts_half_the_times_near_one():
     assert 0.31 < float((t > 0.99).double().mean()) < 0.37
     with pytest.raises(ValueError, match="time_density"):
         sample_times(4, "beta", torch.Generator())
-
-
-def test_endpoint_target_trains_towards_the_endpoint():
-    net, endpoints, generator = _setup()
-    losses = _train(net, endpoints, generator, target="endpoint", time_density="log")
-    assert np.all(np.isfinite(losses)) and losses[-50:].mean() < losses[:50].mean()
-    with pytest.raises(ValueError, match="target"):
-        _train(net, endpoints, generator, target="noise")

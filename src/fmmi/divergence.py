@@ -13,7 +13,7 @@ from collections.abc import Callable
 import torch
 from torch.func import jacrev, vjp, vmap
 
-from .nn import EndpointVelocity, VelocityMLP
+from .nn import VelocityMLP
 
 __all__ = ["Velocity", "exact_divergence", "hutchinson_divergence", "divergence"]
 
@@ -27,13 +27,12 @@ def exact_divergence(
 ) -> torch.Tensor:
     """Trace of the Jacobian ``d v / d z`` for each row, shape (n,).
 
-    A `VelocityMLP` (or an `EndpointVelocity` around one) with at most two
-    hidden layers has a closed-form trace as
+    A `VelocityMLP` with at most two hidden layers has a closed-form trace as
     cheap as a forward pass. Any other velocity gets its d Jacobian rows from
     one batched reverse-mode pass (``vmap`` of ``jacrev``, measured faster than
     ``jacfwd`` here); that cost grows linearly with d.
     """
-    if isinstance(velocity, (VelocityMLP, EndpointVelocity)) and velocity.has_closed_form_trace:
+    if isinstance(velocity, VelocityMLP) and velocity.has_closed_form_trace:
         return velocity.trace_jacobian(z, t, context)
     if context is None:
         jacobians = vmap(jacrev(lambda z_i, t_i: velocity(z_i[None], t_i[None], None)[0]))(z, t)

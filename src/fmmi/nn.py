@@ -7,11 +7,11 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "TIME_FEATURES", "VelocityMLP", "EndpointVelocity"]
+__all__ = ["ACTIVATIONS", "TIME_FEATURES", "VelocityMLP"]
 
 TIME_FEATURES = ("linear", "log")
 
-# Times are clamped to 1 - T_MIN_GAP where a feature or a coefficient diverges at t = 1.
+# 1 - t is clamped at T_MIN_GAP in the log time feature.
 T_MIN_GAP = 1e-6
 
 ACTIVATIONS = {
@@ -154,43 +154,3 @@ class VelocityMLP(nn.Module):
         d_2 = derivative(pre_2)
         kernel = middle.weight * (w_1z @ last.weight).T
         return ((d_1 @ kernel.T) * d_2).sum(-1)
-
-
-class EndpointVelocity(nn.Module):
-    """A velocity read from a net that predicts the endpoint ``E[z_1 | z_t]``.
-
-    ``v(z, t) = a(t) z + c(t) N(z, t)`` with ``(a, c)`` from
-    `fmmi.paths.Path.endpoint_coefficients`. Near t = 1 the velocity of a
-    highly dependent target has slopes of order ``1 / (1 - t)``, which a
-    tanh net fed with raw inputs cannot reach; the endpoint ``N`` stays of
-    order one, and the factor ``c(t)`` is exact. Times are clamped to
-    ``1 - 1e-6`` (both coefficients are infinite at t = 1).
-
-    Args:
-        net: The endpoint net ``N(z, t, context)`` (a `VelocityMLP`).
-        path: The interpolation path it was trained on.
-    """
-
-    def __init__(self, net: VelocityMLP, path):
-        super().__init__()
-        self.net = net
-        self.path = path
-        self.features = net.features
-
-    def coefficients(self, t: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-        t = torch.clamp(t.double(), max=1 - T_MIN_GAP)
-        a, c = self.path.endpoint_coefficients(t)
-        return a.to(dtype), c.to(dtype)
-
-    def forward(self, z: torch.Tensor, t: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        a, c = self.coefficients(t, z.dtype)
-        return a[..., None] * z + c[..., None] * self.net(z, t, context)
-
-    @property
-    def has_closed_form_trace(self) -> bool:
-        return self.net.has_closed_form_trace
-
-    def trace_jacobian(self, z: torch.Tensor, t: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        """``a d + c tr(dN/dz)``, exact, shape (n,)."""
-        a, c = self.coefficients(t, z.dtype)
-        return a * self.features + c * self.net.trace_jacobian(z, t, context)

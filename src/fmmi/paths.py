@@ -49,15 +49,6 @@ class Path:
         a, b, da, db = (f(t).to(z_0.dtype) for f in (self.alpha, self.beta, self.d_alpha, self.d_beta))
         return a * z_0 + b * z_1, da * z_0 + db * z_1
 
-    def endpoint_coefficients(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(a, c)`` such that the velocity is ``v = a z + c E[z_1 | z_t = z]``.
-
-        From ``z_t = α z_0 + β z_1``: ``a = α'/α`` and ``c = β' - α' β / α``;
-        both grow without bound as ``t -> 1`` (α -> 0).
-        """
-        alpha, beta, d_alpha, d_beta = self.alpha(t), self.beta(t), self.d_alpha(t), self.d_beta(t)
-        return d_alpha / alpha, d_beta - d_alpha * beta / alpha
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 

@@ -19,7 +19,6 @@ from .io import atomic_write_bytes
 from .paths import Path
 
 __all__ = [
-    "TARGETS",
     "TIME_DENSITIES",
     "TrainingDivergedError",
     "TrainingRecoveredWarning",
@@ -28,7 +27,6 @@ __all__ = [
     "train_flow_matching",
 ]
 
-TARGETS = ("velocity", "endpoint", "endpoint_velocity")
 TIME_DENSITIES = ("uniform", "log")
 
 # Steps between loss checks; each clean check refreshes the in-memory snapshot used for recovery.
@@ -54,7 +52,6 @@ def train_flow_matching(
     batch_size: int = 512,
     lr: float = 1e-3,
     weight_decay: float = 0.0,
-    target: str = "velocity",
     time_density: str = "uniform",
     max_restarts: int = 3,
     mixed_precision: bool = False,
@@ -94,10 +91,6 @@ def train_flow_matching(
         net: Velocity ``net(z, t, context)``; trained in place.
         endpoints: Maps row indices to ``(z_0, z_1, context)``; see `fmmi.coupling`.
         n_rows: Number of training rows the indices range over.
-        target: ``"velocity"``: regress on the path's conditional velocity;
-            ``"endpoint"``: regress on ``z_1`` (the net is then read through
-            `fmmi.nn.EndpointVelocity`). Both have the same minimiser for
-            each t; they weigh times differently.
         time_density: How training times are drawn; see `sample_times`.
         max_restarts: Restarts allowed by the fault rule.
         mixed_precision: Run the net's forward and backward passes under
@@ -114,8 +107,6 @@ def train_flow_matching(
         TrainingDivergedError: when the loss stays non-finite.
         ValueError: for a checkpoint of another run.
     """
-    if target not in TARGETS[:2]:
-        raise ValueError(f"target must be one of {list(TARGETS)}, got {target!r}")
     batch_size = min(batch_size, n_rows)
     model, batches = net, generator
     if distributed.is_distributed():
@@ -179,8 +170,7 @@ def train_flow_matching(
             index = torch.randint(n_rows, (batch_size,), generator=batches)
             z_0, z_1, context = endpoints(index, batches)
             t = sample_times(batch_size, time_density, batches).to(z_1.device)
-            z_t, velocity = path.sample(z_0, z_1, t)
-            goal = velocity if target == "velocity" else z_1
+            z_t, goal = path.sample(z_0, z_1, t)
             with torch.autocast(z_t.device.type, dtype=torch.bfloat16, enabled=mixed_precision):
                 prediction = model(z_t, t, context)
             loss = (prediction.to(goal.dtype) - goal).square().mean()

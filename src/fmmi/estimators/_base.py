@@ -51,13 +51,13 @@ from ..coupling import (
     two_sample_endpoints,
 )
 from ..divergence import PROBES
+from ..gaussian_base import GaussianBase, ResidualVelocity, gaussian_log_det_bias
 from ..integrate import TIME_SAMPLINGS, divergence_integrals, mean_and_stderr
 from ..io import atomic_write_text
-from ..gaussian_base import GaussianBase, ResidualVelocity, gaussian_log_det_bias
-from ..nn import ACTIVATIONS, TIME_FEATURES, EndpointVelocity, VelocityMLP
+from ..nn import ACTIVATIONS, TIME_FEATURES, VelocityMLP
 from ..paths import get_path
 from ..result import MIResult
-from ..training import TARGETS, TIME_DENSITIES, train_flow_matching
+from ..training import TIME_DENSITIES, train_flow_matching
 
 __all__ = ["FlowEstimator", "INTERVALS", "MIN_ROWS"]
 
@@ -106,10 +106,19 @@ class _Flow:
             generator=self.generator,
             time_features=est.time_features,
         ).to(device=self.device, dtype=est.dtype)
-        draw, n_rows = self.endpoints(self._tensors(arrays))
-
+        tensors = self._tensors(arrays)
+        draw, n_rows = self.endpoints(tensors)
+        self.base, self.base_integral = None, 0.0
+        model = self.net
+        moments = self.gaussian_moments(tensors) if est.gaussian_base else None
+        if moments is not None:
+            cov_0, cov_1, bias = moments
+            self.base = GaussianBase(cov_0, cov_1, self.path).to(self.device)
+            # Read with the Wishart bias of the fitted covariances taken off.
+            self.base_integral = self.base.integral - bias
+            model = ResidualVelocity(self.net, self.base)
         self.history = train_flow_matching(
-            EndpointVelocity(self.net, self.path) if est.target == "endpoint_velocity" else self.net,
+            model,
             draw,
             n_rows,
             path=self.path,
@@ -118,7 +127,6 @@ class _Flow:
             batch_size=est.batch_size,
             lr=est.lr,
             weight_decay=est.weight_decay,
-            target="endpoint" if est.target == "endpoint" else "velocity",
             time_density=est.time_density,
             mixed_precision=est.mixed_precision,
             checkpoint=None if est.checkpoint_dir is None else os.path.join(est.checkpoint_dir, f"{key}.pt"),
@@ -155,7 +163,7 @@ class _Flow:
         """The trained velocity field ``v(z, t, context)``."""
         if self.base is not None:
             return ResidualVelocity(self.net, self.base)
-        return EndpointVelocity(self.net, self.path) if self.est.target != "velocity" else self.net
+        return self.net
 
     def gaussian_moments(self, tensors: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, float] | None:
         """Source and target covariances for a Gaussian base, and the bias of its integral; None: no base."""
@@ -200,7 +208,9 @@ class JointMIFlow(_Flow):
         product[:dim_x, dim_x:] = 0
         product[dim_x:, :dim_x] = 0
         # E[½ log det S_joint - ½ log det S_product] - (the same for Σ): the base's integral is biased by this.
-        bias = 0.5 * (gaussian_log_det_bias(dim, n) - gaussian_log_det_bias(dim_x, n) - gaussian_log_det_bias(dim - dim_x, n))
+        bias = 0.5 * (
+            gaussian_log_det_bias(dim, n) - gaussian_log_det_bias(dim_x, n) - gaussian_log_det_bias(dim - dim_x, n)
+        )
         if self.est.reverse:
             return joint, product, -bias
         return product, joint, bias
@@ -272,7 +282,6 @@ class FlowEstimator:
         batch_size: int = 512,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
-        target: str = "velocity",
         time_density: str = "uniform",
         time_features: str = "linear",
         gaussian_base: bool = False,
@@ -323,7 +332,6 @@ class FlowEstimator:
             "probe": PROBES,
             "time_sampling": TIME_SAMPLINGS,
             "interval": INTERVALS,
-            "target": TARGETS,
             "time_density": TIME_DENSITIES,
             "time_features": TIME_FEATURES,
             **self._extra_choices,

@@ -157,7 +157,8 @@ class FMMI(FlowEstimator):
     def _fit_preprocessing(self, data):
         if not self.gaussianize:
             return None
-        return [MarginalGaussianizer(getattr(self, 'gaussianize_knots', None)).fit(a) for a in data]
+        knots = getattr(self, "gaussianize_knots", None)
+        return [MarginalGaussianizer(knots, skip_normal=self.gaussianize == "auto").fit(a) for a in data]
 
     def _preprocess(self, state, data):
         if state is None:

@@ -43,7 +43,28 @@ VARIANTS = {
     "gbu": dict(
         time_sampling="log_grid", time_density="uniform", time_features="log", gaussian_base=True, gaussianize="auto"
     ),
+    "gbu_15k": dict(
+        time_sampling="log_grid",
+        time_density="uniform",
+        time_features="log",
+        gaussian_base=True,
+        gaussianize="auto",
+        steps=15000,
+    ),
 }
+# The default from issue 5 on ("gbu"), and that default without each change kept.
+DEFAULT = dict(
+    time_sampling="log_grid", time_density="uniform", time_features="log", gaussian_base=True, gaussianize="auto"
+)
+VARIANTS.update(
+    {
+        "default": DEFAULT,
+        "no_base": {**DEFAULT, "gaussian_base": False},
+        "no_auto": {**DEFAULT, "gaussianize": True},
+        "no_log_grid": {**DEFAULT, "time_sampling": "grid"},
+        "no_log_feature": {**DEFAULT, "time_features": "linear"},
+    }
+)
 for _options in VARIANTS.values():
     _options.setdefault("gaussianize", True)
 

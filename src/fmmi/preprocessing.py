@@ -23,19 +23,13 @@ class MarginalGaussianizer:
     supports and wiggly monotone distortions into Gaussian margins, which a
     flow learns far more easily. Entropies are *not* invariant under it.
 
-    With ``n_knots`` set, the CDF is interpolated between ``n_knots``
-    evenly spaced order statistics instead of all of them. Mapping the rows
-    a map was fitted on through all their own order statistics sends the
-    i-th smallest value to exactly ``Φ⁻¹((i + 1/2) / n)``: only ranks
-    survive, and structure finer than the gap between neighbouring values
-    (Y = X + tiny noise, MI of many nats) is erased. Between knots the map
-    is affine, so that structure is kept.
-
     With ``skip_normal=True``, a column that D'Agostino and Pearson's
     normality test does not reject at the 1% level (on the fitted rows, 20
     or more) is left unchanged: it is Gaussian already, and the map would only
-    add a wiggle of the size of the quantiles' sampling error, which buries
-    fine structure (Y = X + small noise) just as well.
+    add damage: mapping the rows a map was fitted on through their own order
+    statistics sends the i-th smallest value to exactly ``Φ⁻¹((i + 1/2) / n)``,
+    so only ranks survive, and structure finer than the gap between
+    neighbouring values (Y = X + small noise, MI of many nats) is erased.
 
     Example:
         >>> g = MarginalGaussianizer().fit(np.arange(10.0)[:, None] ** 3)
@@ -43,20 +37,14 @@ class MarginalGaussianizer:
         True
     """
 
-    def __init__(self, n_knots: int | None = None, skip_normal: bool = False):
-        if n_knots is not None and (not isinstance(n_knots, (int, np.integer)) or n_knots < 2):
-            raise ValueError(f"n_knots must be None or an integer >= 2, got {n_knots!r}")
-        self.n_knots = n_knots
+    def __init__(self, skip_normal: bool = False):
         self.skip_normal = skip_normal
 
     def fit(self, data: np.ndarray) -> MarginalGaussianizer:
         """Learn each column's empirical quantiles from ``data`` (n, d)."""
         n = data.shape[0]
-        ranks = np.arange(n)
-        if self.n_knots is not None and self.n_knots < n:
-            ranks = np.unique(np.round(np.linspace(0, n - 1, self.n_knots)).astype(np.int64))
-        self.sorted_ = np.sort(data, axis=0)[ranks]
-        self.levels_ = (ranks + 0.5) / n
+        self.sorted_ = np.sort(data, axis=0)
+        self.levels_ = (np.arange(n) + 0.5) / n
         self.columns_ = np.ones(data.shape[1], dtype=bool)
         if self.skip_normal and n >= NORMALITY_MIN_ROWS:
             # D'Agostino and Pearson's test; a column it does not reject is left as it is.

@@ -283,8 +283,8 @@ class FlowEstimator:
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         time_density: str = "uniform",
-        time_features: str = "linear",
-        gaussian_base: bool = False,
+        time_features: str = "log",
+        gaussian_base: bool = True,
         interval: str = "crossfit",
         n_folds: int = 5,
         test_size: float = 0.5,
@@ -292,7 +292,7 @@ class FlowEstimator:
         divergence: str = "exact",
         n_probes: int = 1,
         probe: str = "rademacher",
-        time_sampling: str = "grid",
+        time_sampling: str = "log_grid",
         n_time: int = 32,
         n_mc: int | None = None,
         dequantize: bool = False,
@@ -354,6 +354,8 @@ class FlowEstimator:
             raise ValueError(f"weight_decay must be a non-negative number, got {self.weight_decay!r}")
         if not (isinstance(self.test_size, float) and 0 < self.test_size < 1):
             raise ValueError(f"test_size must be a float strictly between 0 and 1, got {self.test_size!r}")
+        if not isinstance(self.gaussian_base, bool):
+            raise ValueError(f"gaussian_base must be True or False, got {self.gaussian_base!r}")
         if self.dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {self.dtype!r}")
 

@@ -283,7 +283,7 @@ class FlowEstimator:
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         time_density: str = "uniform",
-        time_features: str = "log",
+        time_features: str = "linear",
         gaussian_base: bool = True,
         interval: str = "crossfit",
         n_folds: int = 5,

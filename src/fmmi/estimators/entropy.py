@@ -14,7 +14,7 @@ from ._base import EntropyDifferenceFlow, EntropyFlow, FlowEstimator
 __all__ = ["ENTROPY_DEFAULTS", "FlowEntropy", "entropy", "entropy_difference"]
 
 # Where the entropy estimators' defaults differ from FMMI's.
-ENTROPY_DEFAULTS = {"time_sampling": "grid", "time_features": "linear"}
+ENTROPY_DEFAULTS = {"time_sampling": "grid"}
 
 
 class FlowEntropy(FlowEstimator):
@@ -24,9 +24,9 @@ class FlowEntropy(FlowEstimator):
     carries ``N(0, I_d)`` to ``P``; standardising the columns by their scales
     ``s_j`` is undone by adding ``Σ log s_j``. Options are those of `FMMI`
     (except its MI-specific ones), with the time grid and time input measured
-    for entropies (`ENTROPY_DEFAULTS`: a grid in t and t as the only time
-    input; the log grid, made for MI's ``1 / (1 - t)`` tail, read a 2-D box
-    0.06 higher); the Gaussian base applies to MI flows only.
+    for entropies (`ENTROPY_DEFAULTS`: a grid in t; the log grid, made for
+    MI's ``1 / (1 - t)`` tail, read a 2-D box about 0.06 higher); the
+    Gaussian base applies to MI flows only.
     """
 
     method = "FMDoE entropy"

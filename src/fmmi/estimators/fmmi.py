@@ -104,8 +104,11 @@ class FMMI(FlowEstimator):
         time_density: How training times are drawn: ``"uniform"`` (default)
             or ``"log"`` (half of them spread evenly in ``-log(1 - t)``); see
             `fmmi.training.sample_times`.
-        time_features: ``"log"`` (default): the net sees t and
-            ``-log(1 - t) / 4``; ``"linear"``: t only. See `fmmi.nn.VelocityMLP`.
+        time_features: ``"linear"`` (default): the net sees t; ``"log"``: t
+            and ``-log(1 - t) / 4`` (see `fmmi.nn.VelocityMLP`). Without the
+            Gaussian base, ``"log"`` with ``time_density="log"`` lifted one
+            pair at 10 nats from 3.9 to 4.9 and two pairs from 7.4 to 8.7;
+            with the base it changed nothing (README, ablation).
         gaussian_base: Train the net on top of the exact velocity between
             Gaussian fits of the source and the target (jFMMI only), whose
             divergence is integrated in closed form with its Wishart bias

@@ -111,7 +111,7 @@ def table(out: str) -> None:
     with open(out) as handle:
         records = [r for r in map(json.loads, handle) if isinstance(r["value"], float)]
     tasks = list(dict.fromkeys(r["task"] for r in records))
-    names = [v for v in VARIANTS if any(r["variant"] == v for r in records)]
+    names = list(dict.fromkeys(r["variant"] for r in records))
     cell = {(r["task"], r["variant"]): r for r in records}
     print("| task | true MI | " + " | ".join(names) + " |")
     print("|---|---|" + "---|" * len(names))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import stats
 from scipy.special import ndtri
@@ -48,7 +50,9 @@ class MarginalGaussianizer:
         self.columns_ = np.ones(data.shape[1], dtype=bool)
         if self.skip_normal and n >= NORMALITY_MIN_ROWS:
             # D'Agostino and Pearson's test; a column it does not reject is left as it is.
-            self.columns_ = stats.normaltest(data, axis=0).pvalue < NORMALITY_LEVEL
+            with warnings.catch_warnings():  # constant columns: refused later, with a clear message
+                warnings.simplefilter("ignore", RuntimeWarning)
+                self.columns_ = stats.normaltest(data, axis=0).pvalue < NORMALITY_LEVEL
         return self
 
     def transform(self, data: np.ndarray) -> np.ndarray:

@@ -141,7 +141,10 @@ class FMMI(FlowEstimator):
         progress: Show a progress bar while training.
 
     Attributes:
-        net_: The trained velocity net (first term, first split).
+        net_: The trained net (first term, first split); with the Gaussian
+            base it is the residual only.
+        velocity_: The full trained velocity ``v(z, t)`` (base + net), in
+            standardised units.
         history_: Its training loss per step, shape (steps,).
         flows_: ``[(sign, flow), ...]`` of the first split; ``fold_flows_`` all splits.
         contributions_: Per-unit values of the estimate from the last

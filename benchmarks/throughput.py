@@ -80,6 +80,7 @@ def main() -> None:
         record = measure(dim, device, args.steps, args.batch, args.units)
         if distributed.is_main_process():
             print(json.dumps({**record, "torch": torch.__version__, "cpus": os.cpu_count()}), flush=True)
+    distributed.shutdown()
 
 
 if __name__ == "__main__":

@@ -270,11 +270,18 @@ def _load_xy(args: argparse.Namespace):
 
 
 def _estimate(args: argparse.Namespace) -> int:
-    from .distributed import init_from_environment
+    from .distributed import init_from_environment, shutdown
+
+    init_from_environment(args.device)
+    code = _estimate_here(args)
+    shutdown()  # a clean exit under torchrun
+    return code
+
+
+def _estimate_here(args: argparse.Namespace) -> int:
     from .estimators import FMMI, conditional_mi
     from .io import load_table, select_columns
 
-    init_from_environment(args.device)
     if args.stream:
         return _estimate_streaming(args)
     x, y = _load_xy(args)
@@ -317,7 +324,7 @@ def _estimate_streaming(args: argparse.Namespace) -> int:
 
 
 def _entropy(args: argparse.Namespace) -> int:
-    from .distributed import init_from_environment
+    from .distributed import init_from_environment, shutdown
     from .estimators import entropy
     from .io import load_table, select_columns
 
@@ -327,6 +334,7 @@ def _entropy(args: argparse.Namespace) -> int:
     x = select_columns(table, args.x, "--x") if args.x else table.data
     result = entropy(x, **_estimator_options(args))
     _print_result(args, result, "h(X)", {"dim": x.shape[1]})
+    shutdown()  # a clean exit under torchrun
     return 0
 
 

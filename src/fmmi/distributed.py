@@ -33,6 +33,7 @@ __all__ = [
     "barrier",
     "broadcast_seed",
     "init_from_environment",
+    "shutdown",
     "is_distributed",
     "is_main_process",
     "local_generator",
@@ -102,6 +103,18 @@ def barrier() -> None:
     """Wait for every rank (no-op in a single process)."""
     if is_distributed():
         dist.barrier()
+
+
+def shutdown() -> None:
+    """Wait for every rank, then leave the process group (no-op in a single process).
+
+    Call it when a distributed run has finished. A process that exits with
+    the group still open can abort in gloo's background threads at
+    interpreter shutdown ("terminate called without an active exception").
+    """
+    if is_distributed():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def local_generator(generator: torch.Generator) -> torch.Generator:

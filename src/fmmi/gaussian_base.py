@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
+from scipy.special import digamma
 from torch import nn
 
 __all__ = ["GaussianBase", "ResidualVelocity", "gaussian_log_det_bias"]
@@ -91,9 +93,6 @@ def gaussian_log_det_bias(dim: int, n: int) -> float:
     the bias is ``Σ_{i=1}^{dim} ψ((n - i) / 2) + dim log(2 / (n - 1))``; it
     does not depend on Σ.
     """
-    from scipy.special import digamma
-
     if n <= dim + 1:
         raise ValueError(f"need more rows ({n}) than dimensions + 1 ({dim + 1}) for a covariance")
-    i = torch.arange(1, dim + 1, dtype=torch.float64)
-    return float(digamma(((n - i) / 2).numpy()).sum()) + dim * math.log(2 / (n - 1))
+    return float(digamma((n - np.arange(1, dim + 1)) / 2).sum()) + dim * math.log(2 / (n - 1))

@@ -142,7 +142,7 @@ class _Flow:
         draw, n_rows = self.endpoints(self._tensors(arrays))
         # With a Gaussian base, only the net's divergence is integrated; the base's is exact.
         integrals = self.base_integral + divergence_integrals(
-            self.net if self.base is not None else self.velocity,
+            self.net,
             draw,
             n_rows,
             path=self.path,

@@ -11,10 +11,7 @@ from .._checks import as_matrix
 from ..result import MIResult
 from ._base import EntropyDifferenceFlow, EntropyFlow, FlowEstimator
 
-__all__ = ["ENTROPY_DEFAULTS", "FlowEntropy", "entropy", "entropy_difference"]
-
-# Where the entropy estimators' defaults differ from FMMI's.
-ENTROPY_DEFAULTS = {"time_sampling": "grid"}
+__all__ = ["FlowEntropy", "entropy", "entropy_difference"]
 
 
 class FlowEntropy(FlowEstimator):
@@ -23,16 +20,13 @@ class FlowEntropy(FlowEstimator):
     ``h(P) = d/2 log(2πe) + ∫_0^1 E[div v(Z_t, t)] dt`` for a velocity that
     carries ``N(0, I_d)`` to ``P``; standardising the columns by their scales
     ``s_j`` is undone by adding ``Σ log s_j``. Options are those of `FMMI`
-    (except its MI-specific ones), with the time grid and time input measured
-    for entropies (`ENTROPY_DEFAULTS`: a grid in t; the log grid, made for
-    MI's ``1 / (1 - t)`` tail, read a 2-D box about 0.06 higher); the
-    Gaussian base applies to MI flows only.
+    (except its MI-specific ones); the Gaussian base applies to MI flows only.
     """
 
     method = "FMDoE entropy"
 
     def __init__(self, **options: Any):
-        self._init_common(**{**ENTROPY_DEFAULTS, **options})
+        self._init_common(**options)
 
     def _terms(self, data):
         return [(1.0, EntropyFlow, data)]
@@ -63,7 +57,7 @@ class FlowEntropyDifference(FlowEstimator):
     _data_names = ("a", "b")
 
     def __init__(self, **options: Any):
-        self._init_common(**{**ENTROPY_DEFAULTS, **options})
+        self._init_common(**options)
 
     def _terms(self, data):
         return [(1.0, EntropyDifferenceFlow, data)]

@@ -83,3 +83,14 @@ def test_bmi_task_shapes():
 def test_highdim_headline_case():
     task = get_task("highdim-gaussian-160v160-mi80")
     assert task.dim_x == task.dim_y == 160 and math.isclose(task.mutual_information, 80.0)
+
+
+@pytest.mark.parametrize("d", [3, 5, 25])
+def test_spiral_tasks_turn_the_planes_bmi_turns(d):
+    # BMI's spiral tasks rotate X in its coordinates (0, 1) and Y in (1, 2).
+    x0, y0 = get_task(f"multinormal-sparse-{d}-{d}-2-2.0").distribution.sample(200, random_state=3)
+    x, y = get_task(f"spiral-multinormal-sparse-{d}-{d}-2-2.0").distribution.sample(200, random_state=3)
+    np.testing.assert_array_equal(x[:, 2:], x0[:, 2:])
+    np.testing.assert_array_equal(y[:, 0], y0[:, 0])
+    np.testing.assert_array_equal(y[:, 3:], y0[:, 3:])
+    assert not np.allclose(x[:, :2], x0[:, :2]) and not np.allclose(y[:, 1:3], y0[:, 1:3])

@@ -48,6 +48,18 @@ def test_spiral_is_inverted_by_rotating_back(dim):
         spiral(1)
 
 
+def test_spiral_turns_only_its_plane():
+    a = np.random.default_rng(0).normal(size=(300, 4))
+    f = spiral(4, plane=(1, 2))
+    b = f(a)
+    np.testing.assert_array_equal(b[:, [0, 3]], a[:, [0, 3]])
+    assert not np.allclose(b[:, [1, 2]], a[:, [1, 2]])
+    np.testing.assert_allclose(f.inverse(b), a, atol=1e-10)
+    for bad in ((1, 1), (0, 4)):
+        with pytest.raises(ValueError, match="plane"):
+            spiral(4, plane=bad)
+
+
 def test_swiss_roll_is_injective():
     u = np.random.default_rng(0).random((1000, 1))
     rolled = swiss_roll(u)

@@ -128,16 +128,17 @@ def _bmi_tasks() -> list[Task]:
         students[d, nu] = SplitStudentT(np.eye(2 * d), d, nu)
         tasks.append(Task(f"student-identity-{d}-{d}-{nu}", "bmi", students[d, nu], {"dim": d, "nu": nu}))
     for d in (3, 5, 25):
-        spin = spiral(d)
+        # As in BMI: X turns in the plane of its coordinates (0, 1), Y in (1, 2), both at speed 1/d.
+        spin_x, spin_y = spiral(d, plane=(0, 1)), spiral(d, plane=(1, 2))
         maps = {
-            "normal_cdf": normal_cdf,
-            "half_cube": half_cube,
-            "spiral": spin,
-            "spiral-normal_cdf": compose(spin, normal_cdf),
+            "normal_cdf": (normal_cdf, normal_cdf),
+            "half_cube": (half_cube, half_cube),
+            "spiral": (spin_x, spin_y),
+            "spiral-normal_cdf": (compose(spin_x, normal_cdf), compose(spin_y, normal_cdf)),
         }
-        for name, f in maps.items():
+        for name, (f, g) in maps.items():
             task_id = f"{name}-multinormal-sparse-{d}-{d}-2-2.0"
-            tasks.append(Task(task_id, "bmi", Transformed(sparse[d], f, f), {"dim": d, "transform": name}))
+            tasks.append(Task(task_id, "bmi", Transformed(sparse[d], f, g), {"dim": d, "transform": name}))
     for d, nu in ((1, 1), (2, 1), (3, 2), (5, 2)):
         task_id = f"asinh-student-identity-{d}-{d}-{nu}"
         tasks.append(Task(task_id, "bmi", Transformed(students[d, nu], asinh, asinh), {"dim": d, "nu": nu}))

@@ -86,30 +86,35 @@ def bimodal(mu: float = 1.0, sigma: float = 0.5) -> Map:
     return transform
 
 
-def spiral(dim: int, speed: float | None = None) -> Map:
-    """``a ↦ exp(v ‖a‖² A) a``: rotate coordinates 0 and 1 by the angle ``v ‖a‖²``.
+def spiral(dim: int, speed: float | None = None, plane: tuple[int, int] = (0, 1)) -> Map:
+    """``a ↦ exp(v ‖a‖² A) a``: rotate two coordinates by the angle ``v ‖a‖²``.
 
-    ``A`` generates rotations in the plane of the first two coordinates and
-    ``v = speed`` (default ``1 / dim``). The rotation keeps ``‖a‖``, so the
-    inverse rotates back by the same angle: the map is a bijection of R^dim.
+    ``A`` generates rotations in the plane of coordinates ``plane = (i, j)``
+    (default the first two) and ``v = speed`` (default ``1 / dim``). The
+    rotation keeps ``‖a‖``, so the inverse rotates back by the same angle: the
+    map is a bijection of R^dim. BMI's spiral tasks rotate X in the plane
+    (0, 1) and Y in the plane (1, 2).
     """
     if dim < 2:
         raise ValueError(f"a spiral needs at least 2 coordinates, got {dim}")
+    i, j = (int(k) for k in plane)
+    if i == j or not (0 <= i < dim and 0 <= j < dim):
+        raise ValueError(f"plane must be two different coordinates below dim={dim}, got {plane}")
     v = 1.0 / dim if speed is None else float(speed)
 
     def transform(a: np.ndarray) -> np.ndarray:
-        return _rotate(a, v * np.sum(a * a, axis=1))
+        return _rotate(a, v * np.sum(a * a, axis=1), i, j)
 
-    transform.__name__ = f"spiral({dim}, {v:g})"
-    transform.inverse = lambda b: _rotate(b, -v * np.sum(b * b, axis=1))
+    transform.__name__ = f"spiral({dim}, {v:g}, plane=({i}, {j}))"
+    transform.inverse = lambda b: _rotate(b, -v * np.sum(b * b, axis=1), i, j)
     return transform
 
 
-def _rotate(a: np.ndarray, angle: np.ndarray) -> np.ndarray:
+def _rotate(a: np.ndarray, angle: np.ndarray, i: int, j: int) -> np.ndarray:
     out = a.copy()
     c, s = np.cos(angle), np.sin(angle)
-    out[:, 0] = c * a[:, 0] - s * a[:, 1]
-    out[:, 1] = s * a[:, 0] + c * a[:, 1]
+    out[:, i] = c * a[:, i] - s * a[:, j]
+    out[:, j] = s * a[:, i] + c * a[:, j]
     return out
 
 

@@ -56,6 +56,16 @@ VARIANTS.update(
         "no_log_grid": {**WITH_LOG_FEATURE, "time_sampling": "grid"},
     }
 )
+# Training budget (issue 5, Student-t underestimation): each changes one training option of DEFAULT.
+VARIANTS.update(
+    {
+        "steps_15k": {**DEFAULT, "steps": 15000},
+        "lr_3e-3": {**DEFAULT, "lr": 3e-3},
+        "lr_3e-4": {**DEFAULT, "lr": 3e-4},
+        "batch_128_steps_20k": {**DEFAULT, "batch_size": 128, "steps": 20000},
+        "hidden_256_steps_15k": {**DEFAULT, "hidden": 256, "steps": 15000},
+    }
+)
 for _options in VARIANTS.values():
     _options.setdefault("gaussianize", True)
 

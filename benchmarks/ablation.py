@@ -64,6 +64,9 @@ VARIANTS.update(
         "lr_3e-4": {**DEFAULT, "lr": 3e-4},
         "batch_128_steps_20k": {**DEFAULT, "batch_size": 128, "steps": 20000},
         "hidden_256_steps_15k": {**DEFAULT, "hidden": 256, "steps": 15000},
+        # Less noisy regression targets: only y moves (x kept), or a flow in y given x (cFMMI).
+        "shared_x": {**DEFAULT, "coupling": "shared_x"},
+        "conditional": {**DEFAULT, "variant": "conditional"},
     }
 )
 for _options in VARIANTS.values():

@@ -58,6 +58,23 @@ def test_streaming_estimate_lands_near_the_truth(tmp_path):
     assert (result.n_train, result.n_eval, result.interval_kind) == (3000, 3000, "monte_carlo")
 
 
+def test_streaming_carries_high_mi_in_the_gaussian_base(tmp_path):
+    # 6 nats in one pair: a tanh net alone stalls near 4 (see fmmi.gaussian_base); the base carries it.
+    x, y = CorrelatedGaussian.paired(1, 6.0).sample(6000, random_state=1)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    options = dict(hidden=32, steps=100, n_mc=3000, n_time=16, random_state=0, device="cpu")
+    result = estimate_mi_streaming(tmp_path / "x.npy", tmp_path / "y.npy", **options)
+    assert result.value == pytest.approx(6.0, abs=0.15)
+    assert result.options["gaussian_base"] and result.options["time_sampling"] == "log_grid"
+    bare = estimate_mi_streaming(tmp_path / "x.npy", tmp_path / "y.npy", gaussian_base=False, **options)
+    assert bare.value < 5.0
+    with pytest.raises(ValueError, match="gaussianize"):
+        estimate_mi_streaming(tmp_path / "x.npy", tmp_path / "y.npy", gaussianize="yes")
+    with pytest.raises(ValueError, match="time_sampling"):
+        estimate_mi_streaming(tmp_path / "x.npy", tmp_path / "y.npy", time_sampling="simpson")
+
+
 CHILD = """
 import resource, sys
 limit = int(sys.argv[1]) << 20

@@ -24,7 +24,7 @@ import torch
 from scipy.special import digamma
 from torch import nn
 
-__all__ = ["GaussianBase", "ResidualVelocity", "gaussian_log_det_bias"]
+__all__ = ["GaussianBase", "ResidualVelocity", "gaussian_log_det_bias", "mi_moments"]
 
 # Relative floor for the eigenvalues of Σ0 and for λ, so that collinear columns stay finite.
 EIGEN_FLOOR = 1e-10
@@ -96,3 +96,25 @@ def gaussian_log_det_bias(dim: int, n: int) -> float:
     if n <= dim + 1:
         raise ValueError(f"need more rows ({n}) than dimensions + 1 ({dim + 1}) for a covariance")
     return float(digamma((n - np.arange(1, dim + 1)) / 2).sum()) + dim * math.log(2 / (n - 1))
+
+
+def mi_moments(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float] | None:
+    """Covariances of the product of marginals and of the joint of paired rows, for a jFMMI base.
+
+    Returns ``(product, joint, bias)`` in float64: the joint sample covariance of
+    ``[x, y]``, the same with the X-Y blocks set to zero, and the Wishart bias
+    of the Gaussian MI they imply, ``E[½ log det S_joint - ½ log det S_product]``
+    minus the same for the true covariances. None when there are too few rows
+    (``n <= dim + 1``) for a covariance.
+    """
+    n, dim_x, dim = x.shape[0], x.shape[1], x.shape[1] + y.shape[1]
+    if n <= dim + 1:
+        return None
+    joint = torch.cov(torch.cat([x, y], dim=1).double().T).reshape(dim, dim)
+    product = joint.clone()
+    product[:dim_x, dim_x:] = 0
+    product[dim_x:, :dim_x] = 0
+    bias = 0.5 * (
+        gaussian_log_det_bias(dim, n) - gaussian_log_det_bias(dim_x, n) - gaussian_log_det_bias(dim - dim_x, n)
+    )
+    return product, joint, bias

@@ -51,7 +51,7 @@ from ..coupling import (
     two_sample_endpoints,
 )
 from ..divergence import PROBES
-from ..gaussian_base import GaussianBase, ResidualVelocity, gaussian_log_det_bias
+from ..gaussian_base import GaussianBase, ResidualVelocity, mi_moments
 from ..integrate import TIME_SAMPLINGS, divergence_integrals, mean_and_stderr
 from ..io import atomic_write_text
 from ..nn import ACTIVATIONS, TIME_FEATURES, VelocityMLP
@@ -199,21 +199,11 @@ class JointMIFlow(_Flow):
         return integrals if self.est.reverse else -integrals
 
     def gaussian_moments(self, tensors):
-        x, y = tensors
-        n, dim_x, dim = x.shape[0], x.shape[1], x.shape[1] + y.shape[1]
-        if n <= dim + 1:
-            return None
-        joint = torch.cov(torch.cat([x, y], dim=1).double().T).reshape(dim, dim)
-        product = joint.clone()
-        product[:dim_x, dim_x:] = 0
-        product[dim_x:, :dim_x] = 0
-        # E[½ log det S_joint - ½ log det S_product] - (the same for Σ): the base's integral is biased by this.
-        bias = 0.5 * (
-            gaussian_log_det_bias(dim, n) - gaussian_log_det_bias(dim_x, n) - gaussian_log_det_bias(dim - dim_x, n)
-        )
-        if self.est.reverse:
-            return joint, product, -bias
-        return product, joint, bias
+        moments = mi_moments(*tensors)
+        if moments is None or not self.est.reverse:
+            return moments
+        product, joint, bias = moments
+        return joint, product, -bias
 
 
 class ConditionalMIFlow(JointMIFlow):

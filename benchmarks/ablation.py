@@ -67,6 +67,7 @@ VARIANTS.update(
         # Less noisy regression targets: only y moves (x kept), or a flow in y given x (cFMMI).
         "shared_x": {**DEFAULT, "coupling": "shared_x"},
         "conditional": {**DEFAULT, "variant": "conditional"},
+        "log_density": {**DEFAULT, "time_density": "log"},
     }
 )
 for _options in VARIANTS.values():

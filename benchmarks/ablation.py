@@ -68,6 +68,7 @@ VARIANTS.update(
         "shared_x": {**DEFAULT, "coupling": "shared_x"},
         "conditional": {**DEFAULT, "variant": "conditional"},
         "log_density": {**DEFAULT, "time_density": "log"},
+        "ema_0.999": {**DEFAULT, "ema": 0.999},
     }
 )
 for _options in VARIANTS.values():

@@ -165,3 +165,46 @@ def test_log_time_density_puts_half_the_times_near_one():
     assert 0.31 < float((t > 0.99).double().mean()) < 0.37
     with pytest.raises(ValueError, match="time_density"):
         sample_times(4, "beta", torch.Generator())
+
+
+def test_ema_ends_with_the_average_of_the_weights():
+    first_net, endpoints, generator = _setup()
+    _train(first_net, endpoints, generator, steps=1)
+    # A decay this close to 1 keeps the average at the first step's weights, whatever follows.
+    net, endpoints, generator = _setup()
+    _train(net, endpoints, generator, steps=20, ema=1 - 1e-9)
+    for a, b in zip(net.parameters(), first_net.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
+    last_net, endpoints, generator = _setup()
+    _train(last_net, endpoints, generator, steps=20)
+    assert not all(torch.allclose(a, b) for a, b in zip(net.parameters(), last_net.parameters()))
+    for bad in (0.0, 1.0, 1, "0.9"):
+        with pytest.raises(ValueError, match="ema must be"):
+            _train(net, endpoints, generator, ema=bad)
+
+
+def test_ema_survives_restarts_and_resumes_from_checkpoints_exactly(tmp_path):
+    reference_net, endpoints, generator = _setup()
+    _train(reference_net, endpoints, generator, ema=0.99)
+
+    file = tmp_path / "run.pt"
+    net, endpoints, generator = _setup(interrupt_at=250)
+    with pytest.raises(KeyboardInterrupt):
+        _train(net, endpoints, generator, checkpoint=file, checkpoint_every=100, ema=0.99)
+    net, endpoints, generator = _setup()
+    _train(net, endpoints, generator, checkpoint=file, checkpoint_every=100, ema=0.99)
+    for a, b in zip(net.state_dict().values(), reference_net.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    # A checkpoint without an average cannot resume a run with one.
+    plain = tmp_path / "plain.pt"
+    net, endpoints, generator = _setup(interrupt_at=150)
+    with pytest.raises(KeyboardInterrupt):
+        _train(net, endpoints, generator, checkpoint=plain, checkpoint_every=100)
+    net, endpoints, generator = _setup()
+    with pytest.raises(ValueError, match="no weight average"):
+        _train(net, endpoints, generator, checkpoint=plain, ema=0.99)
+
+    net, endpoints, generator = _setup(bad_calls={120})
+    with pytest.warns(TrainingRecoveredWarning):
+        losses = _train(net, endpoints, generator, ema=0.99)
+    assert np.all(np.isfinite(losses)) and all(torch.isfinite(p).all() for p in net.parameters())

@@ -11,6 +11,7 @@ from pathlib import Path as FilePath
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from . import distributed
 from .coupling import Endpoints
@@ -53,6 +54,7 @@ def train_flow_matching(
     lr: float = 1e-3,
     weight_decay: float = 0.0,
     time_density: str = "uniform",
+    ema: float | None = None,
     max_restarts: int = 3,
     mixed_precision: bool = False,
     checkpoint: str | os.PathLike | None = None,
@@ -67,7 +69,10 @@ def train_flow_matching(
     them into source and target points with ``endpoints`` (for MI: Y re-paired
     within the batch for the source), draws ``t ~ U[0, 1]`` per row and takes
     one AdamW step on the mean squared error; the learning rate follows a
-    cosine annealing from ``lr`` to 0 over ``steps``.
+    cosine annealing from ``lr`` to 0 over ``steps``. With ``ema``, the net
+    ends with an exponential moving average of its weights over the steps
+    (``w_ema <- ema * w_ema + (1 - ema) * w`` after each step, started from
+    the first step's weights) instead of the last step's weights.
 
     Fault rule: the losses are read every 50 steps (one host synchronisation
     per window, not per step). If any loss of the window is NaN or infinite,
@@ -92,6 +97,7 @@ def train_flow_matching(
         endpoints: Maps row indices to ``(z_0, z_1, context)``; see `fmmi.coupling`.
         n_rows: Number of training rows the indices range over.
         time_density: How training times are drawn; see `sample_times`.
+        ema: Decay of the weight average (in (0, 1)), or None for the last weights.
         max_restarts: Restarts allowed by the fault rule.
         mixed_precision: Run the net's forward and backward passes under
             bfloat16 autocast (weights, optimiser and loss stay float32).
@@ -107,6 +113,8 @@ def train_flow_matching(
         TrainingDivergedError: when the loss stays non-finite.
         ValueError: for a checkpoint of another run.
     """
+    if ema is not None and not (isinstance(ema, float) and 0.0 < ema < 1.0):
+        raise ValueError(f"ema must be a float in (0, 1) or None, got {ema!r}")
     batch_size = min(batch_size, n_rows)
     model, batches = net, generator
     if distributed.is_distributed():
@@ -118,6 +126,9 @@ def train_flow_matching(
             checkpoint = f"{os.fspath(checkpoint)}.rank{distributed.rank()}"
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    average = None
+    if ema is not None:
+        average = AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(ema), use_buffers=False)
     losses = np.empty(steps)
     step, restarts = 0, 0
     if checkpoint is not None and FilePath(checkpoint).exists():
@@ -125,6 +136,10 @@ def train_flow_matching(
         net.load_state_dict(state["net"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["scheduler"])
+        if average is not None:
+            if "average" not in state:
+                raise ValueError(f"{checkpoint} holds no weight average, but this run has ema={ema}")
+            average.load_state_dict(state["average"])
         batches.set_state(state["generator"])
         step, restarts = int(state["step"]), int(state["restarts"])
         losses[:step] = state["losses"].numpy()
@@ -140,6 +155,7 @@ def train_flow_matching(
                 "net": net.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "scheduler": schedule.state_dict(),
+                **({"average": average.state_dict()} if average is not None else {}),
                 "generator": batches.get_state(),
                 "losses": torch.from_numpy(losses[:step].copy()),
             },
@@ -159,6 +175,7 @@ def train_flow_matching(
             "net": {k: v.detach().clone() for k, v in net.state_dict().items()},
             "optimizer": _clone(optimizer.state_dict()),
             "scheduler": _clone(schedule.state_dict()),
+            "average": None if average is None else _clone(average.state_dict()),
         }
 
     # The starting state is finite (a fresh net, or a checkpoint that was).
@@ -178,6 +195,8 @@ def train_flow_matching(
             loss.backward()
             optimizer.step()
             schedule.step()
+            if average is not None:
+                average.update_parameters(net)
             window.append(loss.detach())
             step += 1
             if bar is not None:
@@ -206,6 +225,8 @@ def train_flow_matching(
                 net.load_state_dict(snapshot["net"])
                 optimizer.load_state_dict(snapshot["optimizer"])
                 schedule.load_state_dict(snapshot["scheduler"])
+                if average is not None:
+                    average.load_state_dict(snapshot["average"])
                 for group in optimizer.param_groups:
                     group["lr"] *= 0.5
                 schedule.base_lrs = [base * 0.5 for base in schedule.base_lrs]
@@ -227,6 +248,10 @@ def train_flow_matching(
     finally:
         if bar is not None:
             bar.close()
+    if average is not None:
+        with torch.no_grad():
+            for mine, averaged in zip(net.parameters(), average.module.parameters()):
+                mine.copy_(averaged)
     net.eval()
     return losses
 

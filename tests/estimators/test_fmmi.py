@@ -143,6 +143,8 @@ def test_non_numeric_data():
         (dict(variant="mine"), "variant"),
         (dict(interval="bootstrap"), "interval"),
         (dict(n_folds=1), "n_folds"),
+        (dict(ema=1.0), "ema"),
+        (dict(gaussian_base="yes"), "gaussian_base"),
     ],
 )
 def test_bad_options_are_named(gaussian_1d, option, message):

@@ -128,6 +128,7 @@ class _Flow:
             lr=est.lr,
             weight_decay=est.weight_decay,
             time_density=est.time_density,
+            ema=est.ema,
             mixed_precision=est.mixed_precision,
             checkpoint=None if est.checkpoint_dir is None else os.path.join(est.checkpoint_dir, f"{key}.pt"),
             checkpoint_every=est.checkpoint_every,
@@ -272,6 +273,7 @@ class FlowEstimator:
         batch_size: int = 512,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
+        ema: float | None = None,
         time_density: str = "uniform",
         time_features: str = "linear",
         gaussian_base: bool = True,
@@ -344,6 +346,8 @@ class FlowEstimator:
             raise ValueError(f"weight_decay must be a non-negative number, got {self.weight_decay!r}")
         if not (isinstance(self.test_size, float) and 0 < self.test_size < 1):
             raise ValueError(f"test_size must be a float strictly between 0 and 1, got {self.test_size!r}")
+        if self.ema is not None and not (isinstance(self.ema, float) and 0.0 < self.ema < 1.0):
+            raise ValueError(f"ema must be a float in (0, 1) or None, got {self.ema!r}")
         if not isinstance(self.gaussian_base, bool):
             raise ValueError(f"gaussian_base must be True or False, got {self.gaussian_base!r}")
         if self.dtype not in (torch.float32, torch.float64):

@@ -102,6 +102,10 @@ class FMMI(FlowEstimator):
             on); ``"uniform"``: one ``t ~ U[0, 1]`` per unit (unbiased
             whatever the integrand, noisier). See `fmmi.integrate.time_nodes`.
         n_time: Grid nodes for the grids.
+        ema: None (default): the net keeps its last weights. A float in
+            (0, 1): it ends with the exponential moving average of its
+            weights with that decay (e.g. 0.999), which smooths the step
+            noise that the divergence, hence the estimate, is sensitive to.
         time_density: How training times are drawn: ``"uniform"`` (default)
             or ``"log"`` (half of them spread evenly in ``-log(1 - t)``); see
             `fmmi.training.sample_times`.

@@ -57,6 +57,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--n", type=int, default=5000, help="samples per repetition")
     parser.add_argument("--only", default=None, help="comma-separated distribution numbers (0, 1, 2) to run")
+    parser.add_argument("--intervals", default="crossfit,monte_carlo", help="comma-separated interval kinds to run")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     chosen = list(distributions().items())
@@ -68,7 +69,7 @@ def main() -> None:
         truth = dist.mutual_information
         for rep in range(args.reps):
             x, y = dist.sample(args.n, random_state=10_000 + rep)
-            for interval in ("crossfit", "monte_carlo"):
+            for interval in args.intervals.split(","):
                 start = time.perf_counter()
                 result = fmmi.estimate_mi(x, y, random_state=rep, interval=interval, **options)
                 seconds = time.perf_counter() - start
@@ -100,6 +101,7 @@ def main() -> None:
             "options": options,
             "n": args.n,
             "reps": args.reps,
+            "intervals": args.intervals,
             "fmmi_version": fmmi.__version__,
             "torch": torch.__version__,
             "machine": f"{platform.machine()}, {torch.get_num_threads()} threads",

@@ -5,7 +5,7 @@ import torch
 from fmmi import FMMI
 from fmmi.distributions import CorrelatedGaussian
 from fmmi.distributions.gaussian import GaussianVelocity
-from fmmi.gaussian_base import GaussianBase, ResidualVelocity, gaussian_log_det_bias
+from fmmi.gaussian_base import GaussianBase, ResidualVelocity, gaussian_log_det_bias, mi_moments
 from fmmi.paths import get_path
 
 
@@ -60,3 +60,33 @@ def test_high_mi_is_carried_by_the_base(reverse):
     options = dict(steps=150, hidden=32, interval="monte_carlo", random_state=0, gaussianize="auto")
     result = FMMI(gaussian_base=True, time_sampling="log_grid", reverse=reverse, **options).fit_estimate(x, y)
     assert result.value == pytest.approx(8.0, abs=0.15)
+
+
+def test_the_sampling_variance_of_the_gaussian_mi():
+    # Two pairs with correlations 0.8 and 0.5 (and a noise column): Var ≈ (0.64 + 0.25) / n.
+    cov = np.eye(4)
+    cov[0, 2] = cov[2, 0] = 0.8
+    cov[1, 3] = cov[3, 1] = 0.5
+    dist = CorrelatedGaussian(cov, dim_x=2)
+    n, reps = 500, 400
+    values, predicted = [], []
+    for seed in range(reps):
+        x, y = dist.sample(n, random_state=seed)
+        x = np.column_stack([x, np.random.default_rng(seed).normal(size=n)])
+        product, joint, bias, variance = mi_moments(torch.as_tensor(x), torch.as_tensor(y))
+        values.append(0.5 * (torch.logdet(product) - torch.logdet(joint)).item() + bias)
+        predicted.append(variance)
+    assert np.mean(predicted) == pytest.approx((0.64 + 0.25) / n, rel=0.1)
+    assert np.var(values) == pytest.approx(np.mean(predicted), rel=0.2)
+    assert np.mean(values) == pytest.approx(dist.mutual_information, abs=0.005)  # the Wishart bias is off
+    assert mi_moments(torch.zeros(5, 3), torch.zeros(5, 2)) is None
+
+
+def test_the_monte_carlo_interval_carries_the_base_sampling_error():
+    x, y = CorrelatedGaussian.from_mi(2.0).sample(2000, random_state=0)
+    options = dict(steps=50, hidden=16, interval="monte_carlo", random_state=0)
+    result = FMMI(**options).fit_estimate(x, y)
+    rho2 = 1 - np.exp(-4.0)  # one pair with 2 nats
+    assert result.stderr >= 0.9 * np.sqrt(rho2 / result.n_train)
+    bare = FMMI(gaussian_base=False, **options).fit_estimate(x, y)
+    assert bare.stderr < 0.5 * result.stderr

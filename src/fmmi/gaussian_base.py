@@ -98,14 +98,17 @@ def gaussian_log_det_bias(dim: int, n: int) -> float:
     return float(digamma((n - np.arange(1, dim + 1)) / 2).sum()) + dim * math.log(2 / (n - 1))
 
 
-def mi_moments(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float] | None:
+def mi_moments(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float, float] | None:
     """Covariances of the product of marginals and of the joint of paired rows, for a jFMMI base.
 
-    Returns ``(product, joint, bias)`` in float64: the joint sample covariance of
-    ``[x, y]``, the same with the X-Y blocks set to zero, and the Wishart bias
-    of the Gaussian MI they imply, ``E[½ log det S_joint - ½ log det S_product]``
-    minus the same for the true covariances. None when there are too few rows
-    (``n <= dim + 1``) for a covariance.
+    Returns ``(product, joint, bias, variance)`` in float64: the joint sample
+    covariance of ``[x, y]``; the same with the X-Y blocks set to zero; the
+    Wishart bias of the Gaussian MI they imply, ``E[½ log det S_joint - ½ log
+    det S_product]`` minus the same for the true covariances; and the sampling
+    variance of that Gaussian MI to first order, ``Σ ρ_i² / n`` over the
+    sample canonical correlations ``ρ_i`` (exact for Gaussian rows as n grows;
+    from ``Var(r) ≈ (1 - ρ²)² / n`` for a correlation and the delta method).
+    None when there are too few rows (``n <= dim + 1``) for a covariance.
     """
     n, dim_x, dim = x.shape[0], x.shape[1], x.shape[1] + y.shape[1]
     if n <= dim + 1:
@@ -117,4 +120,12 @@ def mi_moments(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     bias = 0.5 * (
         gaussian_log_det_bias(dim, n) - gaussian_log_det_bias(dim_x, n) - gaussian_log_det_bias(dim - dim_x, n)
     )
-    return product, joint, bias
+    whitened = _inverse_sqrt(joint[:dim_x, :dim_x]) @ joint[:dim_x, dim_x:] @ _inverse_sqrt(joint[dim_x:, dim_x:])
+    rho = torch.linalg.svdvals(whitened).clamp(0.0, 1.0)
+    return product, joint, bias, float((rho**2).sum()) / n
+
+
+def _inverse_sqrt(cov: torch.Tensor) -> torch.Tensor:
+    values, vectors = torch.linalg.eigh(cov)
+    values = values.clamp_min(EIGEN_FLOOR * float(values.max()))
+    return (vectors / values.sqrt()) @ vectors.T

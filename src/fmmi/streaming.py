@@ -197,10 +197,10 @@ def estimate_mi_streaming(
 
     net = VelocityMLP(x.dim + y.dim, hidden=hidden, depth=depth, generator=generator).to(device)
     the_path = get_path(path)
-    model, base_integral = net, 0.0
+    model, base_integral, base_variance = net, 0.0, 0.0
     moments = mi_moments(tx(sample_x), ty(sample_y)) if gaussian_base else None
     if moments is not None:
-        cov_0, cov_1, bias = moments
+        cov_0, cov_1, bias, base_variance = moments
         base = GaussianBase(cov_0, cov_1, the_path).to(device)
         model, base_integral = ResidualVelocity(net, base), base.integral - bias
     train_flow_matching(
@@ -231,6 +231,7 @@ def estimate_mi_streaming(
     if not np.all(np.isfinite(integrals)):
         raise FloatingPointError("the divergence of the trained net is not finite on the held-out rows")
     value, stderr = mean_and_stderr(-integrals)
+    stderr = float(np.sqrt(stderr**2 + base_variance))  # the base's sampling error (fitted on the subsample)
     result = MIResult.from_mean(
         value,
         stderr,

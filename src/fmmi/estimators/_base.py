@@ -8,9 +8,12 @@ training rows and read on rows it never saw.
 Two kinds of interval (named on every result by ``interval_kind``):
 
 * ``"monte_carlo"``: one train / held-out split, one net per term; the
-  standard error is the Monte-Carlo error of the average over held-out units.
-  Cheap, but blind to the variability of the data and of the training, which
-  is larger (see the README).
+  standard error is the Monte-Carlo error of the average over held-out units
+  and, for a term with a Gaussian base, the base's sampling error
+  (``Σ ρ_i² / n_train`` over its canonical correlations; see
+  `fmmi.gaussian_base.mi_moments`), added in quadrature. Cheap, but blind to
+  the variability of the training and to the non-Gaussian part of the
+  data's, which can be larger (see the README).
 * ``"crossfit"``: K-fold cross-fitting. Each fold is estimated by nets
   trained on the other K - 1 folds, so every row is used for the estimate
   once. The estimate is the mean of the K fold estimates. Its standard error
@@ -108,11 +111,11 @@ class _Flow:
         ).to(device=self.device, dtype=est.dtype)
         tensors = self._tensors(arrays)
         draw, n_rows = self.endpoints(tensors)
-        self.base, self.base_integral = None, 0.0
+        self.base, self.base_integral, self.base_variance = None, 0.0, 0.0
         model = self.net
         moments = self.gaussian_moments(tensors) if est.gaussian_base else None
         if moments is not None:
-            cov_0, cov_1, bias = moments
+            cov_0, cov_1, bias, self.base_variance = moments
             self.base = GaussianBase(cov_0, cov_1, self.path).to(self.device)
             # Read with the Wishart bias of the fitted covariances taken off.
             self.base_integral = self.base.integral - bias
@@ -166,8 +169,11 @@ class _Flow:
             return ResidualVelocity(self.net, self.base)
         return self.net
 
-    def gaussian_moments(self, tensors: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, float] | None:
-        """Source and target covariances for a Gaussian base, and the bias of its integral; None: no base."""
+    def gaussian_moments(
+        self, tensors: Sequence[torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor, float, float] | None:
+        """Source and target covariances for a Gaussian base, the bias and the sampling variance of its
+        integral; None: no base."""
         return None
 
     def _tensors(self, arrays: Sequence[np.ndarray]) -> list[torch.Tensor]:
@@ -203,8 +209,8 @@ class JointMIFlow(_Flow):
         moments = mi_moments(*tensors)
         if moments is None or not self.est.reverse:
             return moments
-        product, joint, bias = moments
-        return joint, product, -bias
+        product, joint, bias, variance = moments
+        return joint, product, -bias, variance
 
 
 class ConditionalMIFlow(JointMIFlow):
@@ -484,7 +490,9 @@ class FlowEstimator:
         data = self._dequantize(data)
         values = self._read(self.flows_, data)
         self.contributions_ = values
-        return self._monte_carlo_result(values, n_train=self.n_train_, n_eval=data[-1].shape[0], start=start)
+        return self._monte_carlo_result(
+            values, n_train=self.n_train_, n_eval=data[-1].shape[0], start=start, flows=self.flows_
+        )
 
     def _fit_estimate(self, data: tuple[np.ndarray, ...]) -> MIResult:
         start = time.perf_counter()
@@ -509,7 +517,9 @@ class FlowEstimator:
         # Units index the rows of the last group (the targets of an entropy difference).
         n_eval = int(sum(rows[-1].size for _, rows in splits))
         if self.interval == "monte_carlo":
-            return self._monte_carlo_result(units[0], n_train=n_train[0], n_eval=n_eval, start=start)
+            return self._monte_carlo_result(
+                units[0], n_train=n_train[0], n_eval=n_eval, start=start, flows=self.fold_flows_[0]
+            )
         k = len(fold_values)
         value = float(np.mean(fold_values))
         # Delete-a-group jackknife: see the module docstring.
@@ -552,8 +562,12 @@ class FlowEstimator:
             (tuple(g[i][0] for g in per_group), tuple(g[i][1] for g in per_group)) for i in range(len(per_group[0]))
         ]
 
-    def _monte_carlo_result(self, values: np.ndarray, *, n_train: int, n_eval: int, start: float) -> MIResult:
+    def _monte_carlo_result(
+        self, values: np.ndarray, *, n_train: int, n_eval: int, start: float, flows: list[tuple[float, _Flow]]
+    ) -> MIResult:
         value, stderr = mean_and_stderr(values)
+        # The Gaussian bases were fitted on the training rows: their sampling error is added in quadrature.
+        stderr = math.sqrt(stderr**2 + sum(coef**2 * flow.base_variance for coef, flow in flows))
         half = float(stats.norm.ppf(0.975)) * stderr
         return self._build(
             value=value,

@@ -83,8 +83,9 @@ class FMMI(FlowEstimator):
         interval: ``"crossfit"`` (default): K-fold cross-fitting, K nets, an
             interval that covers the data's and the training's variability
             (costs K trainings); ``"monte_carlo"``: one train / held-out
-            split and the Monte-Carlo standard error of one net (cheap, too
-            narrow). See `fmmi.estimators._base`.
+            split, the Monte-Carlo standard error of one net and the
+            Gaussian base's sampling error (one training; blind to the
+            training's variability). See `fmmi.estimators._base`.
         n_folds: K for ``interval="crossfit"``.
         test_size: Held-out fraction for ``interval="monte_carlo"``.
         standardize: Centre and scale every column of X and Y by the training

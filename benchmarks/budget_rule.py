@@ -13,6 +13,10 @@ so far. A round "improves" when it lowers the best by more than a relative
 a cool-down of 1,000 steps takes the learning rate to 0 along a cosine, and
 the estimate is read on the other 5,000 rows (log grid, 32 nodes, exact
 divergence). One JSON line per task: steps used, estimate, seconds.
+
+Written before the library zeroed the output layer of a net on a Gaussian
+base (``VelocityMLP.zero_output``); this script keeps the random output
+layer its records were made with.
 """
 
 from __future__ import annotations

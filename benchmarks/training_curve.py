@@ -12,6 +12,10 @@ differences between checkpoints are not sampling noise), and the MI estimate
 on those rows (log grid, 32 nodes, exact divergence). One JSON line per
 checkpoint. Question it answers: could a stopping rule on the held-out loss
 pick the training budget?
+
+Written before the library zeroed the output layer of a net on a Gaussian
+base (``VelocityMLP.zero_output``); this script keeps the random output
+layer its records were made with.
 """
 
 from __future__ import annotations

@@ -63,3 +63,12 @@ def test_log_time_feature_separates_times_near_one():
     assert float(inputs[1, 2] - inputs[0, 2]) == pytest.approx(math.log(100) / 4, rel=1e-5)
     with pytest.raises(ValueError, match="time_features"):
         VelocityMLP(1, time_features="fourier")
+
+
+def test_zero_output_starts_as_the_zero_field_and_still_learns():
+    net = VelocityMLP(3, hidden=8, generator=torch.Generator().manual_seed(0)).zero_output()
+    z, t = torch.randn(5, 3), torch.rand(5)
+    assert torch.equal(net(z, t), torch.zeros(5, 3))
+    assert torch.equal(net.trace_jacobian(z, t), torch.zeros(5))
+    net(z, t).sum().backward()
+    assert net.net[-1].weight.grad.abs().sum() > 0  # the hidden layers are not zero: gradients reach the output

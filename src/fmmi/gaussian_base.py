@@ -21,10 +21,18 @@ import math
 
 import numpy as np
 import torch
-from scipy.special import digamma
+from scipy.special import digamma, polygamma
 from torch import nn
 
-__all__ = ["GaussianBase", "ResidualVelocity", "gaussian_log_det_bias", "mi_moments"]
+__all__ = [
+    "GaussianBase",
+    "ResidualVelocity",
+    "entropy_difference_moments",
+    "entropy_moments",
+    "gaussian_log_det_bias",
+    "gaussian_log_det_variance",
+    "mi_moments",
+]
 
 # Relative floor for the eigenvalues of Σ0 and for λ, so that collinear columns stay finite.
 EIGEN_FLOOR = 1e-10
@@ -96,6 +104,45 @@ def gaussian_log_det_bias(dim: int, n: int) -> float:
     if n <= dim + 1:
         raise ValueError(f"need more rows ({n}) than dimensions + 1 ({dim + 1}) for a covariance")
     return float(digamma((n - np.arange(1, dim + 1)) / 2).sum()) + dim * math.log(2 / (n - 1))
+
+
+def gaussian_log_det_variance(dim: int, n: int) -> float:
+    """``Var[log det S]`` for the sample covariance S of n Gaussian rows: ``Σ_{i=1}^{dim} ψ'((n - i) / 2)``."""
+    if n <= dim + 1:
+        raise ValueError(f"need more rows ({n}) than dimensions + 1 ({dim + 1}) for a covariance")
+    return float(polygamma(1, (n - np.arange(1, dim + 1)) / 2).sum())
+
+
+def entropy_moments(data: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float, float] | None:
+    """``(I, S, bias, variance)`` for an entropy flow from ``N(0, I)`` to rows with covariance S.
+
+    The base's integral is ``½ log det S``; its Wishart bias ``½ E[log det S
+    - log det Σ]`` and its sampling variance ``¼ Var[log det S]`` (exact for
+    Gaussian rows) come with it. None when ``n <= dim + 1``.
+    """
+    n, dim = data.shape
+    if n <= dim + 1:
+        return None
+    cov = torch.cov(data.double().T).reshape(dim, dim)
+    identity = torch.eye(dim, dtype=torch.float64, device=cov.device)
+    return identity, cov, 0.5 * gaussian_log_det_bias(dim, n), 0.25 * gaussian_log_det_variance(dim, n)
+
+
+def entropy_difference_moments(
+    a: torch.Tensor, b: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, float, float] | None:
+    """``(S_a, S_b, bias, variance)`` for a flow from the rows ``a`` to the rows ``b``; None if either is too short.
+
+    The base's integral is ``½ log det S_b - ½ log det S_a``, with the two
+    samples' Wishart biases and variances (independent samples).
+    """
+    (n_a, dim), n_b = a.shape, b.shape[0]
+    if min(n_a, n_b) <= dim + 1:
+        return None
+    cov_a, cov_b = (torch.cov(m.double().T).reshape(dim, dim) for m in (a, b))
+    bias = 0.5 * (gaussian_log_det_bias(dim, n_b) - gaussian_log_det_bias(dim, n_a))
+    variance = 0.25 * (gaussian_log_det_variance(dim, n_a) + gaussian_log_det_variance(dim, n_b))
+    return cov_a, cov_b, bias, variance
 
 
 def mi_moments(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float, float] | None:

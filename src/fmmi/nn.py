@@ -109,6 +109,14 @@ class VelocityMLP(nn.Module):
                     values = torch.rand(param.shape, generator=generator, dtype=torch.float64)
                     param.copy_((2 * values - 1) * bound)
 
+    @torch.no_grad()
+    def zero_output(self) -> VelocityMLP:
+        """Set the output layer to zero, so the net starts as the zero field (a residual on a base starts there)."""
+        last = self.net[-1]
+        last.weight.zero_()
+        last.bias.zero_()
+        return self
+
     def _inputs(self, z: torch.Tensor, t: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
         if (context is None) != (self.context == 0):
             raise ValueError(

@@ -202,7 +202,7 @@ def estimate_mi_streaming(
     if moments is not None:
         cov_0, cov_1, bias, base_variance = moments
         base = GaussianBase(cov_0, cov_1, the_path).to(device)
-        model, base_integral = ResidualVelocity(net, base), base.integral - bias
+        model, base_integral = ResidualVelocity(net.zero_output(), base), base.integral - bias
     train_flow_matching(
         model,
         endpoints_over(0),

@@ -65,3 +65,20 @@ def test_entropy_estimator_fit_then_estimate():
     x = np.random.default_rng(4).normal(size=(3000, 1))
     est = fmmi.FlowEntropy(random_state=0, **MC).fit(x[:1500])
     assert est.estimate(x[1500:]).value == pytest.approx(gaussian_entropy(1.0), abs=0.05)
+
+
+def test_the_gaussian_base_carries_a_strongly_correlated_gaussian():
+    # Correlation 0.999 between two columns: the flow from N(0, I) must squeeze a direction by 20x.
+    cov = np.array([[1.0, 0.999], [0.999, 1.0]])
+    data = np.random.default_rng(5).multivariate_normal(np.zeros(2), cov, size=20000)
+    options = dict(hidden=16, steps=100, interval="monte_carlo", random_state=0)
+    with_base = fmmi.entropy(data, **options)
+    # The base's sampling error on 10,000 training rows is about 0.01.
+    assert with_base.value == pytest.approx(gaussian_entropy(cov), abs=0.04)
+    # The base's sampling error is in the Monte-Carlo interval: ¼ Var[log det S] ≈ d / (2 n_train).
+    assert with_base.stderr >= 0.9 * math.sqrt(2 / (2 * with_base.n_train))
+    without = fmmi.entropy(data, gaussian_base=False, **options)
+    assert abs(without.value - gaussian_entropy(cov)) > 0.2
+    a = np.random.default_rng(6).normal(size=(20000, 2))
+    difference = fmmi.entropy_difference(a, data, **options)
+    assert difference.value == pytest.approx(gaussian_entropy(cov) - gaussian_entropy(np.eye(2)), abs=0.04)

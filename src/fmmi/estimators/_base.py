@@ -54,7 +54,13 @@ from ..coupling import (
     two_sample_endpoints,
 )
 from ..divergence import PROBES
-from ..gaussian_base import GaussianBase, ResidualVelocity, mi_moments
+from ..gaussian_base import (
+    GaussianBase,
+    ResidualVelocity,
+    entropy_difference_moments,
+    entropy_moments,
+    mi_moments,
+)
 from ..integrate import TIME_SAMPLINGS, divergence_integrals, mean_and_stderr
 from ..io import atomic_write_text
 from ..nn import ACTIVATIONS, TIME_FEATURES, VelocityMLP
@@ -119,7 +125,8 @@ class _Flow:
             self.base = GaussianBase(cov_0, cov_1, self.path).to(self.device)
             # Read with the Wishart bias of the fitted covariances taken off.
             self.base_integral = self.base.integral - bias
-            model = ResidualVelocity(self.net, self.base)
+            # The untrained flow is the base itself: a random net's divergence would add noise until trained away.
+            model = ResidualVelocity(self.net.zero_output(), self.base)
         self.history = train_flow_matching(
             model,
             draw,
@@ -240,6 +247,9 @@ class EntropyFlow(_Flow):
         d = self.location_scale[0][1].size
         return integrals + 0.5 * d * math.log(2 * math.pi * math.e) + self.log_scale(0)
 
+    def gaussian_moments(self, tensors):
+        return entropy_moments(tensors[0])
+
 
 class EntropyDifferenceFlow(_Flow):
     """FMDoE between two samples: ``h(b) - h(a) = E[div v]`` for a flow from a to b."""
@@ -253,6 +263,9 @@ class EntropyDifferenceFlow(_Flow):
 
     def read(self, integrals):
         return integrals + self.log_scale(1) - self.log_scale(0)
+
+    def gaussian_moments(self, tensors):
+        return entropy_difference_moments(*tensors)
 
 
 class FlowEstimator:

@@ -20,7 +20,10 @@ class FlowEntropy(FlowEstimator):
     ``h(P) = d/2 log(2πe) + ∫_0^1 E[div v(Z_t, t)] dt`` for a velocity that
     carries ``N(0, I_d)`` to ``P``; standardising the columns by their scales
     ``s_j`` is undone by adding ``Σ log s_j``. Options are those of `FMMI`
-    (except its MI-specific ones); the Gaussian base applies to MI flows only.
+    (except its MI-specific ones). With ``gaussian_base`` (default), the net
+    learns the residual of the exact flow from ``N(0, I)`` to ``N(0, S)`` (S
+    the training rows' covariance), whose part ``½ log det S`` is exact (with
+    its Wishart bias removed).
     """
 
     method = "FMDoE entropy"

@@ -116,7 +116,9 @@ class FMMI(FlowEstimator):
             pair at 10 nats from 3.9 to 4.9 and two pairs from 7.4 to 8.7;
             with the base it changed nothing (README, ablation).
         gaussian_base: Train the net on top of the exact velocity between
-            Gaussian fits of the source and the target (jFMMI only), whose
+            Gaussian fits of the source and the target (jFMMI, the
+            entropy flows and the difference-of-entropies variant; not
+            cFMMI), whose
             divergence is integrated in closed form with its Wishart bias
             removed; the net learns only the non-Gaussian rest. Default on:
             it carries the ``1 / (1 - t)`` part of the velocity of strongly

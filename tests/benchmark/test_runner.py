@@ -15,6 +15,9 @@ def test_records_resume_and_report(tmp_path):
     record = new[0]
     for key in ("task_id", "true_mi", "estimator", "estimator_params", "n", "seed", "estimate", "stderr", "seconds"):
         assert key in record
+    # The source commit the process loaded: a 40-digit hash (maybe "+dirty") in a git checkout, else None.
+    commit = record["fmmi_commit"]
+    assert commit is None or (len(commit.split("+")[0]) == 40 and commit.endswith(("+dirty", commit[:40])))
     # Rerunning the same sweep runs nothing; a new seed runs only its own runs.
     assert run_benchmark(TASKS, ["ksg", "cca"], n=500, seeds=[0, 1], out=tmp_path, progress=False) == []
     assert len(run_benchmark(TASKS, ["ksg"], n=500, seeds=[0, 2], out=tmp_path, progress=False)) == 2

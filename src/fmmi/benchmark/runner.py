@@ -9,9 +9,11 @@ is recorded with ``success: false`` and its error, and the sweep goes on.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
+import subprocess
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -81,6 +83,30 @@ def _params(estimator: Any) -> dict:
     return {k: (v if isinstance(v, (int, float, str, bool, type(None))) else str(v)) for k, v in params.items()}
 
 
+@functools.lru_cache(maxsize=1)
+def source_commit() -> str | None:
+    """The git commit of the fmmi source this process loaded (``+dirty`` with local changes), or None.
+
+    Read once per process, at its first run: a long sweep keeps the code it
+    started with, and its records say which.
+    """
+    folder = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "-C", str(folder), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}+dirty" if changes else head or None
+
+
 def run_one(task_id: str, estimator_name: str, n: int, seed: int, threads: int | None = None) -> dict:
     """One run as a record; never raises for a failing estimator."""
     from .. import __version__
@@ -99,6 +125,7 @@ def run_one(task_id: str, estimator_name: str, n: int, seed: int, threads: int |
         "n": n,
         "seed": seed,
         "fmmi_version": __version__,
+        "fmmi_commit": source_commit(),
         "torch": torch.__version__,
         "device": "cpu",
         "machine": platform.machine(),

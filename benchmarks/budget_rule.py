@@ -26,58 +26,23 @@ import json
 import math
 import time
 
-import numpy as np
 import torch
-from training_curve import prepare
-
-from fmmi.benchmark import get_task
-from fmmi.coupling import joint_endpoints
-from fmmi.gaussian_base import GaussianBase, ResidualVelocity, mi_moments
-from fmmi.integrate import divergence_integrals
-from fmmi.nn import VelocityMLP
-from fmmi.paths import get_path
+from training_curve import Pipeline
 
 ROUND, TOL, PATIENCE, MIN_ROUNDS, MAX_ROUNDS, COOLDOWN, LR = 1000, 5e-4, 2, 2, 20, 1000, 1e-3
 
 
 def run(task_id: str) -> dict:
-    task = get_task(task_id)
-    x, y = task.sample(10_000, 0)
-    x_tr, x_te = prepare(x[:5000], x[5000:])
-    y_tr, y_te = prepare(y[:5000], y[5000:])
-    path = get_path("trigonometric")
-    gen = torch.Generator().manual_seed(0)
-    product, joint, bias = mi_moments(x_tr, y_tr)
-    base = GaussianBase(product, joint, path)
-    net = VelocityMLP(x.shape[1] + y.shape[1], hidden=512, depth=2, generator=gen)
-    model = ResidualVelocity(net, base)
-    fit_draw = joint_endpoints(x_tr[:4500], y_tr[:4500])
-    val_draw, test_draw = joint_endpoints(x_tr[4500:], y_tr[4500:]), joint_endpoints(x_te, y_te)
-    fixed = torch.Generator().manual_seed(1)
-    validation = []
-    for _ in range(10):
-        z_0, z_1, _ = val_draw(torch.randint(500, (512,), generator=fixed), fixed)
-        t = torch.rand(512, generator=fixed)
-        validation.append(path.sample(z_0, z_1, t) + (t,))
-    optimizer = torch.optim.AdamW(net.parameters(), lr=LR, weight_decay=0.0)
-
-    def step() -> None:
-        z_0, z_1, _ = fit_draw(torch.randint(4500, (512,), generator=gen), gen)
-        t = torch.rand(512, generator=gen)
-        z_t, goal = path.sample(z_0, z_1, t)
-        loss = (model(z_t, t) - goal).square().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
+    pipe = Pipeline(task_id, fit_rows=4500)
+    validation = pipe.fixed_draws(pipe.spare_draw, 500, 10)
+    optimizer = torch.optim.AdamW(pipe.net.parameters(), lr=LR, weight_decay=0.0)
     start = time.perf_counter()
     best, stale, rounds, curve = math.inf, 0, 0, []
     while rounds < MAX_ROUNDS:
         for _ in range(ROUND):
-            step()
+            pipe.step(optimizer)
         rounds += 1
-        with torch.no_grad():
-            val = float(np.mean([(model(z_t, t) - goal).square().mean().item() for z_t, goal, t in validation]))
+        val = pipe.loss(validation)
         curve.append(val)
         stale = 0 if val < best * (1 - TOL) else stale + 1
         best = min(best, val)
@@ -86,23 +51,12 @@ def run(task_id: str) -> dict:
     for i in range(COOLDOWN):
         for group in optimizer.param_groups:
             group["lr"] = LR * 0.5 * (1 + math.cos(math.pi * i / COOLDOWN))
-        step()
-    integrals = divergence_integrals(
-        net,
-        test_draw,
-        5000,
-        path=path,
-        generator=torch.Generator().manual_seed(2),
-        n_mc=5000,
-        time_sampling="log_grid",
-        n_time=32,
-    )
-    estimate = -float(np.mean(integrals + base.integral - bias))
+        pipe.step(optimizer)
     return {
         "task": task_id,
-        "truth": task.mutual_information,
+        "truth": pipe.task.mutual_information,
         "steps": rounds * ROUND + COOLDOWN,
-        "estimate": estimate,
+        "estimate": pipe.estimate(),
         "validation_losses": curve,
         "s": time.perf_counter() - start,
     }

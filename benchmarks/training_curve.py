@@ -47,6 +47,63 @@ def prepare(train: np.ndarray, test: np.ndarray) -> tuple[torch.Tensor, torch.Te
     )
 
 
+class Pipeline:
+    """The default jFMMI pipeline on ``task.sample(10000, 0)``: first 5,000 rows to train, the rest to read."""
+
+    def __init__(self, task_id: str, fit_rows: int = 5000):
+        self.task = get_task(task_id)
+        x, y = self.task.sample(10_000, 0)
+        x_tr, x_te = prepare(x[:5000], x[5000:])
+        y_tr, y_te = prepare(y[:5000], y[5000:])
+        self.path = get_path("trigonometric")
+        self.gen = torch.Generator().manual_seed(0)
+        product, joint, self.bias, _ = mi_moments(x_tr, y_tr)
+        self.base = GaussianBase(product, joint, self.path)
+        self.net = VelocityMLP(x.shape[1] + y.shape[1], hidden=512, depth=2, generator=self.gen)
+        self.model = ResidualVelocity(self.net, self.base)
+        self.fit_rows = fit_rows
+        self.train_draw = joint_endpoints(x_tr[:fit_rows], y_tr[:fit_rows])
+        self.spare_draw = joint_endpoints(x_tr[fit_rows:], y_tr[fit_rows:]) if fit_rows < 5000 else None
+        self.test_draw = joint_endpoints(x_te, y_te)
+
+    def fixed_draws(self, draw, n_rows: int, batches: int) -> list[tuple[torch.Tensor, ...]]:
+        """``batches`` batches of 512 (z_t, goal, t), the same at every call (own seed)."""
+        fixed = torch.Generator().manual_seed(1)
+        out = []
+        for _ in range(batches):
+            z_0, z_1, _ = draw(torch.randint(n_rows, (512,), generator=fixed), fixed)
+            t = torch.rand(512, generator=fixed)
+            out.append(self.path.sample(z_0, z_1, t) + (t,))
+        return out
+
+    def step(self, optimizer: torch.optim.Optimizer) -> None:
+        z_0, z_1, _ = self.train_draw(torch.randint(self.fit_rows, (512,), generator=self.gen), self.gen)
+        t = torch.rand(512, generator=self.gen)
+        z_t, goal = self.path.sample(z_0, z_1, t)
+        loss = (self.model(z_t, t) - goal).square().mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    @torch.no_grad()
+    def loss(self, draws: list[tuple[torch.Tensor, ...]]) -> float:
+        return float(np.mean([(self.model(z_t, t) - goal).square().mean().item() for z_t, goal, t in draws]))
+
+    def estimate(self) -> float:
+        """MI on the 5,000 held-out rows: log grid, 32 nodes, exact divergence."""
+        integrals = divergence_integrals(
+            self.net,
+            self.test_draw,
+            5000,
+            path=self.path,
+            generator=torch.Generator().manual_seed(2),
+            n_mc=5000,
+            time_sampling="log_grid",
+            n_time=32,
+        )
+        return -float(np.mean(integrals + self.base.integral - self.bias))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("task")
@@ -55,54 +112,20 @@ def main() -> None:
     parser.add_argument("out")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    task = get_task(args.task)
-    x, y = task.sample(10_000, 0)
-    x_tr, x_te = prepare(x[:5000], x[5000:])
-    y_tr, y_te = prepare(y[:5000], y[5000:])
-    path = get_path("trigonometric")
-    gen = torch.Generator().manual_seed(0)
-    product, joint, bias = mi_moments(x_tr, y_tr)
-    base = GaussianBase(product, joint, path)
-    net = VelocityMLP(x.shape[1] + y.shape[1], hidden=512, depth=2, generator=gen)
-    model = ResidualVelocity(net, base)
-    train_draw, test_draw = joint_endpoints(x_tr, y_tr), joint_endpoints(x_te, y_te)
-    fixed = torch.Generator().manual_seed(1)
-    held_out = []
-    for _ in range(20):
-        z_0, z_1, _ = test_draw(torch.randint(5000, (512,), generator=fixed), fixed)
-        t = torch.rand(512, generator=fixed)
-        held_out.append(path.sample(z_0, z_1, t) + (t,))
-    optimizer = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.0)
+    pipe = Pipeline(args.task)
+    held_out = pipe.fixed_draws(pipe.test_draw, 5000, 20)
+    optimizer = torch.optim.AdamW(pipe.net.parameters(), lr=1e-3, weight_decay=0.0)
     start = time.perf_counter()
     for step in range(1, args.steps + 1):
-        z_0, z_1, _ = train_draw(torch.randint(5000, (512,), generator=gen), gen)
-        t = torch.rand(512, generator=gen)
-        z_t, goal = path.sample(z_0, z_1, t)
-        loss = (model(z_t, t) - goal).square().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        pipe.step(optimizer)
         if step % args.every:
             continue
-        with torch.no_grad():
-            val = float(np.mean([(model(z_t, t) - goal).square().mean().item() for z_t, goal, t in held_out]))
-        integrals = divergence_integrals(
-            net,
-            test_draw,
-            5000,
-            path=path,
-            generator=torch.Generator().manual_seed(2),
-            n_mc=5000,
-            time_sampling="log_grid",
-            n_time=32,
-        )
-        estimate = -float(np.mean(integrals + base.integral - bias))
         record = {
             "task": args.task,
-            "truth": task.mutual_information,
+            "truth": pipe.task.mutual_information,
             "step": step,
-            "held_out_loss": val,
-            "estimate": estimate,
+            "held_out_loss": pipe.loss(held_out),
+            "estimate": pipe.estimate(),
             "s": time.perf_counter() - start,
         }
         print(json.dumps(record), flush=True)

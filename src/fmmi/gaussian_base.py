@@ -123,7 +123,7 @@ def entropy_moments(data: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, flo
     n, dim = data.shape
     if n <= dim + 1:
         return None
-    cov = torch.cov(data.double().T).reshape(dim, dim)
+    cov = _sample_cov(data)
     identity = torch.eye(dim, dtype=torch.float64, device=cov.device)
     return identity, cov, 0.5 * gaussian_log_det_bias(dim, n), 0.25 * gaussian_log_det_variance(dim, n)
 
@@ -139,7 +139,7 @@ def entropy_difference_moments(
     (n_a, dim), n_b = a.shape, b.shape[0]
     if min(n_a, n_b) <= dim + 1:
         return None
-    cov_a, cov_b = (torch.cov(m.double().T).reshape(dim, dim) for m in (a, b))
+    cov_a, cov_b = _sample_cov(a), _sample_cov(b)
     bias = 0.5 * (gaussian_log_det_bias(dim, n_b) - gaussian_log_det_bias(dim, n_a))
     variance = 0.25 * (gaussian_log_det_variance(dim, n_a) + gaussian_log_det_variance(dim, n_b))
     return cov_a, cov_b, bias, variance
@@ -160,7 +160,7 @@ def mi_moments(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     n, dim_x, dim = x.shape[0], x.shape[1], x.shape[1] + y.shape[1]
     if n <= dim + 1:
         return None
-    joint = torch.cov(torch.cat([x, y], dim=1).double().T).reshape(dim, dim)
+    joint = _sample_cov(torch.cat([x, y], dim=1))
     product = joint.clone()
     product[:dim_x, dim_x:] = 0
     product[dim_x:, :dim_x] = 0
@@ -170,6 +170,12 @@ def mi_moments(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     whitened = _inverse_sqrt(joint[:dim_x, :dim_x]) @ joint[:dim_x, dim_x:] @ _inverse_sqrt(joint[dim_x:, dim_x:])
     rho = torch.linalg.svdvals(whitened).clamp(0.0, 1.0)
     return product, joint, bias, float((rho**2).sum()) / n
+
+
+def _sample_cov(rows: torch.Tensor) -> torch.Tensor:
+    """Sample covariance of rows (n, d) in float64, always (d, d) (torch.cov squeezes d = 1)."""
+    dim = rows.shape[1]
+    return torch.cov(rows.double().T).reshape(dim, dim)
 
 
 def _inverse_sqrt(cov: torch.Tensor) -> torch.Tensor:

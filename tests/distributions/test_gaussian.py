@@ -72,6 +72,9 @@ def test_dense_and_sparse_structures_match_a_monte_carlo_of_the_log_density_rati
 def test_sparse_correlation_and_paired():
     dist = CorrelatedGaussian.sparse(5, 5, 2, 2.0)
     assert dist.correlation()[0, 5] == pytest.approx(0.8) and dist.correlation()[2, 7] == 0
+    # BMI samples the sparse tasks from the correlation matrix: unit variances.
+    np.testing.assert_array_equal(np.diag(dist.cov), np.ones(10))
+    np.testing.assert_array_equal(dist.cov, dist.correlation())
     assert CorrelatedGaussian.paired(3, 2.0).mutual_information == pytest.approx(2.0)
     with pytest.raises(ValueError, match="n_interacting"):
         CorrelatedGaussian.sparse(2, 2, 3)

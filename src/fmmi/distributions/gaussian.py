@@ -82,21 +82,26 @@ class CorrelatedGaussian:
 
     @classmethod
     def sparse(cls, dim_x: int, dim_y: int, n_interacting: int = 2, strength: float = 2.0) -> CorrelatedGaussian:
-        """BMI's *sparse* latent model.
+        """BMI's *sparse* latent model, scaled to unit variances as BMI samples it.
 
         ``X_i = s Z_i + E_i`` and ``Y_i = s Z_i + F_i`` for the first
         ``n_interacting`` coordinates; every other coordinate is its own noise
         plus ``s`` times its own latent. All latents and noises are iid
         N(0, 1), so each interacting pair has correlation ``s² / (1 + s²)``
-        (0.8 for s = 2) and MI does not depend on the dimension.
+        (0.8 for s = 2) and MI does not depend on the dimension. Every
+        coordinate is then divided by its standard deviation ``sqrt(1 + s²)``
+        (BMI's tasks use the model's correlation matrix as the covariance), so
+        the covariance returned is that correlation matrix. MI is unchanged by
+        the scaling, but the transformed tasks built on it (normal CDF, spiral)
+        are not: the spiral's angle grows with the squared norm.
         """
         if not 0 < n_interacting <= min(dim_x, dim_y):
             raise ValueError(f"n_interacting must be between 1 and {min(dim_x, dim_y)}, got {n_interacting}")
         s2 = float(strength) ** 2
-        cov = (1.0 + s2) * np.eye(dim_x + dim_y)
+        cov = np.eye(dim_x + dim_y)
         pairs = np.arange(n_interacting)
-        cov[pairs, dim_x + pairs] = s2
-        cov[dim_x + pairs, pairs] = s2
+        cov[pairs, dim_x + pairs] = s2 / (1.0 + s2)
+        cov[dim_x + pairs, pairs] = s2 / (1.0 + s2)
         return cls(cov, dim_x)
 
     @property

@@ -69,6 +69,10 @@ VARIANTS.update(
         "conditional": {**DEFAULT, "variant": "conditional"},
         "log_density": {**DEFAULT, "time_density": "log"},
         "ema_0.999": {**DEFAULT, "ema": 0.999},
+        # bfloat16 autocast halves the step time on this CPU (AVX512-BF16): more steps at the same cost.
+        "bf16": {**DEFAULT, "mixed_precision": True},
+        "bf16_steps_10k": {**DEFAULT, "mixed_precision": True, "steps": 10000},
+        "bf16_steps_15k": {**DEFAULT, "mixed_precision": True, "steps": 15000},
     }
 )
 for _options in VARIANTS.values():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from fmmi._checks import as_matrix, check_pair, make_generator, resolve_device
+from fmmi._checks import as_matrix, check_pair, fast_bfloat16, make_generator, resolve_device, resolve_mixed_precision
 
 
 def test_one_dimensional_input_becomes_one_column():
@@ -84,3 +84,25 @@ def test_resolve_device():
     assert resolve_device("auto").type in ("cpu", "cuda")
     with pytest.raises(ValueError, match="not a valid torch device"):
         resolve_device("nonsense")
+
+
+def test_resolve_mixed_precision():
+    cpu = torch.device("cpu")
+    assert resolve_mixed_precision(True, cpu, torch.float32) is True
+    assert resolve_mixed_precision(False, cpu, torch.float32) is False
+    # "auto" follows the hardware, and never switches a float64 run to bfloat16.
+    assert resolve_mixed_precision("auto", cpu, torch.float32) is fast_bfloat16(cpu)
+    assert resolve_mixed_precision("auto", cpu, torch.float64) is False
+    for bad in ("yes", 1, None):
+        with pytest.raises(ValueError, match="mixed_precision"):
+            resolve_mixed_precision(bad, cpu, torch.float32)
+
+
+def test_fast_bfloat16_reads_the_cpu_flags():
+    import pathlib
+
+    cpuinfo = pathlib.Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        pytest.skip("no /proc/cpuinfo to compare with")
+    flags = set(cpuinfo.read_text().split())
+    assert fast_bfloat16(torch.device("cpu")) == bool(flags & {"avx512_bf16", "amx_tile"})

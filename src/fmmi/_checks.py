@@ -107,6 +107,33 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return resolved
 
 
+def fast_bfloat16(device: torch.device) -> bool:
+    """Whether ``device`` has bfloat16 matrix units, so that autocast to bfloat16 speeds training up.
+
+    CUDA devices that support bfloat16, and CPUs with the AVX512-BF16 or AMX
+    instructions (read from torch's CPU capability checks; a torch without
+    them counts as no). Elsewhere bfloat16 matmuls are emulated and slower
+    than float32.
+    """
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    if device.type == "cpu":
+        checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+        return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
+    return False
+
+
+def resolve_mixed_precision(value: bool | str, device: torch.device, dtype: torch.dtype) -> bool:
+    """``"auto"``: bfloat16 autocast where it is fast (`fast_bfloat16`) and the nets are float32."""
+    if isinstance(value, str):
+        if value != "auto":
+            raise ValueError(f"mixed_precision must be True, False or 'auto', got {value!r}")
+        return dtype == torch.float32 and fast_bfloat16(device)
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"mixed_precision must be True, False or 'auto', got {value!r}")
+    return bool(value)
+
+
 def location_scale(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column means and standard deviations of ``data`` (n, d).
 

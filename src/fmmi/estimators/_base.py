@@ -46,7 +46,14 @@ import torch
 from scipy import stats
 
 from .. import distributed
-from .._checks import dequantize, location_scale, make_generator, resolve_device, warn_if_discrete
+from .._checks import (
+    dequantize,
+    location_scale,
+    make_generator,
+    resolve_device,
+    resolve_mixed_precision,
+    warn_if_discrete,
+)
 from ..coupling import (
     conditional_endpoints,
     gaussian_source_endpoints,
@@ -139,7 +146,7 @@ class _Flow:
             weight_decay=est.weight_decay,
             time_density=est.time_density,
             ema=est.ema,
-            mixed_precision=est.mixed_precision,
+            mixed_precision=est.mixed_precision_,
             checkpoint=None if est.checkpoint_dir is None else os.path.join(est.checkpoint_dir, f"{key}.pt"),
             checkpoint_every=est.checkpoint_every,
             fingerprint=getattr(est, "fingerprint_", ""),
@@ -312,7 +319,7 @@ class FlowEstimator:
         random_state: int | torch.Generator | None = None,
         device: str | torch.device = "auto",
         dtype: torch.dtype = torch.float32,
-        mixed_precision: bool = False,
+        mixed_precision: bool | str = False,
         progress: bool = False,
     ) -> None:
         # Stored unchanged, as given; checked in fit (scikit-learn's convention).
@@ -396,6 +403,7 @@ class FlowEstimator:
             seed = distributed.broadcast_seed(seed)  # every rank must make the same splits
         self.generator_, self.random_state_ = make_generator(seed)
         self.device_ = resolve_device(self.device)
+        self.mixed_precision_ = resolve_mixed_precision(self.mixed_precision, self.device_, self.dtype)
         return self._dequantize(data)
 
     def _dequantize(self, data: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:

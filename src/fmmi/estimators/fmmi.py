@@ -143,9 +143,12 @@ class FMMI(FlowEstimator):
             of randomness (splits, initial weights, batches, times, probes).
         device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``, ...
         dtype: ``torch.float32`` or ``torch.float64`` for the nets.
-        mixed_precision: Train under bfloat16 autocast (faster on GPUs with
-            bf16 units); the divergence and the estimate are computed in
-            ``dtype`` and accumulated in float64.
+        mixed_precision: Train under bfloat16 autocast: ``True``, ``False``,
+            or ``"auto"`` (on where the device has bfloat16 matrix units, a
+            CUDA GPU that supports bfloat16 or a CPU with AVX512-BF16 or AMX,
+            and ``dtype`` is float32; the value used is ``mixed_precision_``).
+            The divergence and the estimate are computed in ``dtype`` and
+            accumulated in float64.
         progress: Show a progress bar while training.
 
     Attributes:

@@ -157,7 +157,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _add_estimator_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--steps", type=_positive_int, default=5000, help="training steps per net (default 5000)")
+    parser.add_argument("--steps", type=_positive_int, default=10000, help="training steps per net (default 10000)")
     parser.add_argument("--hidden", type=_positive_int, default=512, help="hidden width (default 512)")
     parser.add_argument("--depth", type=_positive_int, default=2, help="hidden layers (default 2)")
     parser.add_argument(

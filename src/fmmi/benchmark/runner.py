@@ -144,6 +144,8 @@ def run_one(task_id: str, estimator_name: str, n: int, seed: int, threads: int |
             success=True,
             error=None,
         )
+        if hasattr(estimator, "mixed_precision_"):  # what "auto" resolved to on this machine
+            record["mixed_precision_used"] = bool(estimator.mixed_precision_)
     except Exception as error:  # a failing run is data, not a crash
         record.update(success=False, error=f"{type(error).__name__}: {error}", traceback=traceback.format_exc())
     record["seconds"] = time.perf_counter() - start

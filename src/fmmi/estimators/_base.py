@@ -295,7 +295,7 @@ class FlowEstimator:
         hidden: int = 512,
         depth: int = 2,
         activation: str = "tanh",
-        steps: int = 5000,
+        steps: int = 10000,
         batch_size: int = 512,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
@@ -319,7 +319,7 @@ class FlowEstimator:
         random_state: int | torch.Generator | None = None,
         device: str | torch.device = "auto",
         dtype: torch.dtype = torch.float32,
-        mixed_precision: bool | str = False,
+        mixed_precision: bool | str = "auto",
         progress: bool = False,
     ) -> None:
         # Stored unchanged, as given; checked in fit (scikit-learn's convention).

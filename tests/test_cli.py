@@ -171,3 +171,15 @@ def test_estimate_streaming_from_two_files(tmp_path, capsys):
     assert abs(record["value"] - 0.5) < 0.2
     assert main(["estimate", str(tmp_path / "x.npy"), "--stream", str(tmp_path / "y.npy"), "--x", "0"]) == 1
     assert "--stream takes whole files" in capsys.readouterr().err
+
+
+def test_mixed_precision_flag_switches_bfloat16_training(gaussian_csv, capsys):
+    values = {}
+    for choice in ("on", "off"):
+        flags = ["--x", "u", "--y", "v", "--json", "--interval", "monte_carlo", "--mixed-precision", choice]
+        assert main(["estimate", str(gaussian_csv), *flags, *FAST_FLAGS]) == 0
+        values[choice] = json.loads(capsys.readouterr().out)["value"]
+    assert values["on"] != values["off"]  # bfloat16 rounding changed the training
+    assert values["on"] == pytest.approx(0.5, abs=0.1) and values["off"] == pytest.approx(0.5, abs=0.1)
+    with pytest.raises(SystemExit):
+        main(["estimate", str(gaussian_csv), "--mixed-precision", "half"])

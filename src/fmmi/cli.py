@@ -177,6 +177,12 @@ def _add_estimator_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_non_negative_int, default=None, help="random seed for a repeatable run")
     parser.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda', ... (default auto)")
     parser.add_argument(
+        "--mixed-precision",
+        default="auto",
+        choices=["auto", "on", "off"],
+        help="train under bfloat16 autocast: auto (where the device has bf16 units; default), on, off",
+    )
+    parser.add_argument(
         "--checkpoint",
         metavar="DIR",
         help="write training checkpoints to DIR; the same command resumes a killed run from them",
@@ -205,6 +211,7 @@ def _estimator_options(args: argparse.Namespace) -> dict:
         checkpoint_dir=args.checkpoint,
         dequantize=args.dequantize,
         device=args.device,
+        mixed_precision={"auto": "auto", "on": True, "off": False}[args.mixed_precision],
         progress=not args.no_progress and not args.json and os.environ.get("RANK", "0") == "0",
     )
 

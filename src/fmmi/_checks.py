@@ -125,13 +125,11 @@ def fast_bfloat16(device: torch.device) -> bool:
 
 def resolve_mixed_precision(value: bool | str, device: torch.device, dtype: torch.dtype) -> bool:
     """``"auto"``: bfloat16 autocast where it is fast (`fast_bfloat16`) and the nets are float32."""
-    if isinstance(value, str):
-        if value != "auto":
-            raise ValueError(f"mixed_precision must be True, False or 'auto', got {value!r}")
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if value == "auto":
         return dtype == torch.float32 and fast_bfloat16(device)
-    if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"mixed_precision must be True, False or 'auto', got {value!r}")
-    return bool(value)
+    raise ValueError(f"mixed_precision must be True, False or 'auto', got {value!r}")
 
 
 def location_scale(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -24,21 +24,35 @@ def test_ksg_on_independent_data():
     assert abs(KSG(k=3).fit_estimate(rng.normal(size=(3000, 2)), rng.normal(size=3000)).value) < 0.03
 
 
-def test_ksg_matches_a_brute_force_count():
-    rng = np.random.default_rng(2)
-    x, y = rng.normal(size=(60, 1)), rng.normal(size=(60, 2))
-    xs, ys = (x - x.mean(0)) / x.std(0), (y - y.mean(0)) / y.std(0)
-    dx = np.abs(xs[:, None] - xs[None]).max(-1)
-    dy = np.abs(ys[:, None] - ys[None]).max(-1)
-    dz = np.maximum(dx, dy)
-    np.fill_diagonal(dz, np.inf)
-    eps = np.sort(dz, axis=1)[:, 2]  # k = 3
-    n_x = (dx < eps[:, None]).sum(1) - 1
-    n_y = (dy < eps[:, None]).sum(1) - 1
+@pytest.mark.parametrize("metric", ["euclidean", "chebyshev"])
+def test_ksg_matches_a_brute_force_count(metric):
     from scipy.special import digamma
 
-    expected = digamma(3) + digamma(60) - np.mean(digamma(n_x + 1) + digamma(n_y + 1))
-    assert KSG(k=3).fit_estimate(x, y).value == pytest.approx(expected, abs=1e-12)
+    rng = np.random.default_rng(2)
+    n, k = 300, 3
+    x, y = rng.normal(size=(n, 2)), rng.normal(size=(n, 3)) + 0.5 * rng.normal(size=(n, 1))
+    xs, ys = (x - x.mean(0)) / x.std(0), (y - y.mean(0)) / y.std(0)
+    norm = {"euclidean": lambda d: np.sqrt((d**2).sum(-1)), "chebyshev": lambda d: np.abs(d).max(-1)}[metric]
+    dx, dy = norm(xs[:, None] - xs[None]), norm(ys[:, None] - ys[None])
+    dz = np.maximum(dx, dy)
+    np.fill_diagonal(dz, np.inf)
+    eps = np.sort(dz, axis=1)[:, k - 1]
+    n_x = (dx < eps[:, None]).sum(1) - 1
+    n_y = (dy < eps[:, None]).sum(1) - 1
+    expected = digamma(k) + digamma(n) - np.mean(digamma(n_x + 1) + digamma(n_y + 1))
+    # Small blocks, so that the chunked search crosses block boundaries.
+    result = KSG(k=k, metric=metric, chunk_size=7).fit_estimate(x, y)
+    assert result.value == pytest.approx(expected, abs=1e-12)
+    assert result.options == {"k": k, "metric": metric}
+
+
+def test_ksg_metrics_agree_in_one_dimension():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=500)
+    y = x + rng.normal(size=500)
+    assert KSG(metric="euclidean").fit_estimate(x, y).value == pytest.approx(
+        KSG(metric="chebyshev").fit_estimate(x, y).value, abs=1e-12
+    )
 
 
 def test_gaussian_plug_in(gaussian):
@@ -53,6 +67,10 @@ def test_gaussian_plug_in(gaussian):
 def test_baseline_errors():
     with pytest.raises(ValueError, match="k must be"):
         KSG(k=0).fit_estimate(np.zeros((10, 1)) + np.arange(10)[:, None], np.arange(10.0))
+    with pytest.raises(ValueError, match="metric must be"):
+        KSG(metric="manhattan").fit_estimate(np.arange(10.0), np.arange(10.0) ** 2)
+    with pytest.raises(ValueError, match="chunk_size must be"):
+        KSG(chunk_size=0).fit_estimate(np.arange(10.0), np.arange(10.0) ** 2)
     with pytest.raises(ValueError, match="more rows than dimensions"):
         GaussianMI().fit_estimate(np.eye(3), np.eye(3))
 

@@ -1,3 +1,4 @@
+import inspect
 import os
 import subprocess
 import sys
@@ -73,6 +74,23 @@ def test_streaming_carries_high_mi_in_the_gaussian_base(tmp_path):
         estimate_mi_streaming(tmp_path / "x.npy", tmp_path / "y.npy", gaussianize="yes")
     with pytest.raises(ValueError, match="time_sampling"):
         estimate_mi_streaming(tmp_path / "x.npy", tmp_path / "y.npy", time_sampling="simpson")
+    with pytest.raises(ValueError, match="mixed_precision"):
+        estimate_mi_streaming(tmp_path / "x.npy", tmp_path / "y.npy", mixed_precision="sometimes")
+
+
+def test_streaming_shares_the_estimators_training_defaults(tmp_path):
+    from fmmi import FMMI
+
+    defaults = inspect.signature(estimate_mi_streaming).parameters
+    assert defaults["steps"].default == FMMI().steps
+    assert defaults["mixed_precision"].default == FMMI().mixed_precision
+    x, y = CorrelatedGaussian.paired(1, 0.5).sample(1000, random_state=2)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    options = dict(hidden=16, steps=20, n_mc=500, n_time=4, random_state=0, device="cpu")
+    for choice in (True, False):
+        result = estimate_mi_streaming(tmp_path / "x.npy", tmp_path / "y.npy", mixed_precision=choice, **options)
+        assert result.options["mixed_precision"] is choice and np.isfinite(result.value)
 
 
 CHILD = """

@@ -322,6 +322,7 @@ def _estimate_streaming(args: argparse.Namespace) -> int:
         depth=args.depth,
         path=args.path,
         test_size=args.test_size,
+        mixed_precision={"auto": "auto", "on": True, "off": False}[args.mixed_precision],
         random_state=args.seed,
         device=args.device,
         progress=not args.no_progress and not args.json,

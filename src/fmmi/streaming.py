@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._checks import location_scale, make_generator, resolve_device
+from ._checks import location_scale, make_generator, resolve_device, resolve_mixed_precision
 from .coupling import joint_endpoints
 from .gaussian_base import GaussianBase, ResidualVelocity, mi_moments
 from .integrate import TIME_SAMPLINGS, divergence_integrals, mean_and_stderr
@@ -126,12 +126,13 @@ def estimate_mi_streaming(
     gaussian_base: bool = True,
     hidden: int = 512,
     depth: int = 2,
-    steps: int = 5000,
+    steps: int = 10_000,
     batch_size: int = 512,
     lr: float = 1e-3,
     path: str = "trigonometric",
     n_time: int = 32,
     time_sampling: str = "log_grid",
+    mixed_precision: bool | str = "auto",
     random_state: int | None = None,
     device: str | torch.device = "auto",
     progress: bool = False,
@@ -148,6 +149,9 @@ def estimate_mi_streaming(
         n_mc: Held-out rows averaged for the estimate.
         gaussianize, gaussian_base, time_sampling: As in `FMMI`; the base is
             fitted on the ``fit_rows`` subsample.
+        mixed_precision: As in `FMMI` (``"auto"``: bfloat16 autocast for
+            training where the device has fast bfloat16 units); the value
+            used is in the result's ``options``.
     """
     start = time.perf_counter()
     x = x if isinstance(x, NpyRows) else NpyRows(x)
@@ -166,6 +170,7 @@ def estimate_mi_streaming(
         raise ValueError(f"{n} rows are too few: training and held-out parts need at least 8 rows each")
     generator, seed = make_generator(random_state)
     device = resolve_device(device)
+    mixed_precision = resolve_mixed_precision(mixed_precision, device, torch.float32)
     # Rows [0, n_train) of a random bijection train; the rest are held out. The
     # bijection i -> (a i + b) mod n (a coprime to n) needs no n-sized index array.
     a, b = _affine_bijection(n, generator)
@@ -212,6 +217,7 @@ def estimate_mi_streaming(
         steps=steps,
         batch_size=batch_size,
         lr=lr,
+        mixed_precision=mixed_precision,
         progress=progress,
         desc="training (streaming)",
     )
@@ -256,6 +262,7 @@ def estimate_mi_streaming(
             path=path,
             n_time=n_time,
             time_sampling=time_sampling,
+            mixed_precision=mixed_precision,
         ),
     )
     return result

@@ -7,7 +7,8 @@ TASKS: comma-separated task ids (``fmmi.benchmark``); VARIANTS: comma-separated
 names from ``VARIANTS`` below. Each run: ``task.sample(10000, seed 0)``, one
 training (``interval="monte_carlo"``, ``random_state=0``) with the variant's
 options on top of the defaults *of the commit the run was made at* (the
-record keeps the options and the fmmi version). One JSON line per run,
+record keeps the options, the fmmi version and the commit; records made
+before the commit was kept lack ``fmmi_commit``). One JSON line per run,
 appended as it finishes; finished (task, variant) pairs are skipped, so a
 killed run resumes. ``--table`` prints estimate and error per task and variant.
 Each run takes 70-110 s on this 2-core machine with one thread.
@@ -26,6 +27,7 @@ import torch
 import fmmi
 from fmmi import FMMI
 from fmmi.benchmark import get_task
+from fmmi.benchmark.runner import source_commit
 
 # Options changed against the defaults of the pre-issue-5 release (grid in t,
 # uniform training times, t as the only time input, velocity regressed directly).
@@ -110,6 +112,7 @@ def run(tasks: list[str], variants: list[str], out: str) -> None:
                 "value": value,
                 "s": time.perf_counter() - start,
                 "fmmi": fmmi.__version__,
+                "fmmi_commit": source_commit(),
             }
             print(record, flush=True)
             with open(out, "a") as handle:

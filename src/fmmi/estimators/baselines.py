@@ -46,7 +46,8 @@ class KSG:
     * ``"chebyshev"``: the max-norm over all coordinates (Kraskov et al.'s
       and scikit-learn's choice); k-d trees throughout, O(n log n).
 
-    The two coincide when X and Y are one-dimensional. Unlike BMI's, the
+    The two coincide when X and Y are one-dimensional (the k-d trees are then
+    used for both). Unlike BMI's, the
     estimate is not clipped at zero.
 
     The reported ``stderr`` is the standard deviation of the per-point terms
@@ -77,7 +78,8 @@ class KSG:
         if not isinstance(self.chunk_size, (int, np.integer)) or self.chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive integer, got {self.chunk_size!r}")
         x, y = _standardized(x), _standardized(y)
-        if self.metric == "chebyshev":
+        # With one column each, the two metrics are the same: use the k-d trees.
+        if self.metric == "chebyshev" or x.shape[1] == y.shape[1] == 1:
             p = np.inf
             joint = np.hstack([x, y])
             distances, _ = cKDTree(joint).query(joint, k=self.k + 1, p=p)

@@ -41,8 +41,9 @@ class KSG:
     * ``"euclidean"`` (default): as in the BMI benchmark's KSG
       (``bmi.estimators.KSGEnsembleFirstEstimator``), whose published
       results we compare against. The k-th joint neighbour is found by a
-      chunked exact search, O(n²) time, memory bounded by ``chunk_size``
-      rows at a time (never an n × n matrix); the counts use k-d trees.
+      chunked exact search, O(n²) time, over blocks of at most
+      ``chunk_size`` rows and 2²² distances (never an n × n matrix); the
+      counts use k-d trees.
     * ``"chebyshev"``: the max-norm over all coordinates (Kraskov et al.'s
       and scikit-learn's choice); k-d trees throughout, O(n log n).
 
@@ -114,6 +115,8 @@ def _kth_joint_distance(x: np.ndarray, y: np.ndarray, k: int, chunk_size: int) -
     recomputed exactly, so that it agrees with the k-d tree counts to the bit.
     """
     n = x.shape[0]
+    # At most 2**22 distances (32 MiB in float64) per block matrix, whatever n.
+    chunk_size = max(1, min(chunk_size, 2**22 // n))
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     epsilon = np.empty(n)
     for begin in range(0, n, chunk_size):

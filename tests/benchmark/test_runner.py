@@ -73,3 +73,32 @@ def test_report_pools_several_sweeps(tmp_path):
     assert "| task | true MI | ksg | cca |" in text
     with pytest.raises(ValueError, match="give out"):
         write_report([tmp_path / "a", tmp_path / "b"])
+
+
+def test_report_counts_intervals_containing_the_truth(tmp_path):
+    def record(seed, estimate, interval, kind="crossfit", success=True):
+        return {
+            "task_id": "seed-gaussian-1v1",
+            "true_mi": 1.0,
+            "estimator": "fmmi",
+            "n": 100,
+            "seed": seed,
+            "estimate": estimate,
+            "interval": interval,
+            "interval_kind": kind,
+            "success": success,
+            "seconds": 1.0,
+        }
+
+    records = [
+        record(0, 0.98, [0.9, 1.1]),
+        record(1, 0.7, [0.6, 0.8]),
+        record(2, 1.0, [1.0, 1.2], kind="monte_carlo"),  # the truth on the edge counts as inside
+        record(3, None, None, success=False),
+    ]
+    (row,) = summarise(records)
+    assert (row["covered"], row["with_interval"], row["interval_kinds"]) == (2, 3, ["crossfit", "monte_carlo"])
+    with open(tmp_path / runner.RECORDS, "w") as handle:
+        handle.writelines(json.dumps(r) + "\n" for r in records)
+    text = write_report(tmp_path, plot=False).read_text()
+    assert "| fmmi | 100 | 1 | 4 (1) | 0.107 | 1/1 | 2/3 (crossfit, monte_carlo) | 1.0 |" in text

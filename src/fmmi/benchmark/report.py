@@ -24,7 +24,11 @@ def _solved(estimate: float, truth: float) -> bool | None:
 
 
 def summarise(records: list[dict]) -> list[dict]:
-    """One row per (task, estimator, n): runs, failures, mean estimate, MAE, solved fraction, seconds."""
+    """One row per (task, estimator, n): runs, failures, mean estimate, MAE, solved fraction, seconds.
+
+    Also ``covered`` of ``with_interval`` runs whose 95% interval contains the
+    true MI, and the ``interval_kinds`` they carried.
+    """
     groups: dict[tuple, list[dict]] = {}
     for record in records:
         groups.setdefault((record["task_id"], record["estimator"], record["n"]), []).append(record)
@@ -34,6 +38,8 @@ def summarise(records: list[dict]) -> list[dict]:
         truth = group[0]["true_mi"]
         estimates = np.array([r["estimate"] for r in ok])
         solved = [_solved(r["estimate"], truth) for r in ok]
+        with_interval = [r for r in ok if r.get("interval") is not None]
+        covered = [r["interval"][0] <= truth <= r["interval"][1] for r in with_interval]
         rows.append(
             {
                 "task_id": task_id,
@@ -46,6 +52,9 @@ def summarise(records: list[dict]) -> list[dict]:
                 "mae": float(np.abs(estimates - truth).mean()) if ok else float("nan"),
                 "solved": (float(np.mean(solved)) if ok and solved[0] is not None else None),
                 "seconds": float(np.mean([r["seconds"] for r in ok])) if ok else float("nan"),
+                "covered": int(sum(covered)),
+                "with_interval": len(with_interval),
+                "interval_kinds": sorted({str(r.get("interval_kind")) for r in with_interval}),
             }
         )
     return rows
@@ -67,10 +76,15 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def estimator_table(rows: list[dict]) -> str:
-    """Per estimator (and n): tasks, MAE over tasks, tasks solved by the mean estimate, seconds per run."""
+    """Per estimator (and n): tasks, MAE over tasks, tasks solved by the mean estimate, seconds per run.
+
+    And how many runs' 95% intervals contain the truth (of the runs that have
+    one), with the interval kinds.
+    """
     lines = [
-        "| estimator | n | tasks | runs (failed) | MAE over tasks | tasks solved | s per run |",
-        "|---|---|---|---|---|---|---|",
+        "| estimator | n | tasks | runs (failed) | MAE over tasks | tasks solved | intervals containing the truth "
+        "| s per run |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     keys = dict.fromkeys((r["estimator"], r["n"]) for r in rows)
     for estimator, n in keys:
@@ -80,9 +94,12 @@ def estimator_table(rows: list[dict]) -> str:
         solved = sum(bool(_solved(r["mean_estimate"], r["true_mi"])) for r in rated)
         mae = np.mean([r["mae"] for r in ok]) if ok else float("nan")
         seconds = np.mean([r["seconds"] for r in ok]) if ok else float("nan")
+        with_interval = sum(r["with_interval"] for r in ok)
+        kinds = ", ".join(sorted({kind for r in ok for kind in r["interval_kinds"]}))
+        coverage = f"{sum(r['covered'] for r in ok)}/{with_interval} ({kinds})" if with_interval else "n/a"
         lines.append(
             f"| {estimator} | {n} | {len(chosen)} | {sum(r['runs'] for r in chosen)} "
-            f"({sum(r['failed'] for r in chosen)}) | {mae:.3f} | {solved}/{len(rated)} | {seconds:.1f} |"
+            f"({sum(r['failed'] for r in chosen)}) | {mae:.3f} | {solved}/{len(rated)} | {coverage} | {seconds:.1f} |"
         )
     return "\n".join(lines)
 
@@ -134,7 +151,8 @@ def write_report(
         [
             "# fmmi benchmark report",
             "MI in nats; MAE over successful runs; solved: |log(estimate/truth)| < log 1.5 "
-            "(for a task, judged on the mean estimate over seeds).",
+            "(for a task, judged on the mean estimate over seeds); intervals: runs whose 95% interval "
+            "contains the true MI, of the runs that report one, and which kind of interval they carry.",
             "## Per estimator",
             estimator_table(rows),
             "## Task by task (mean estimate; * not solved)",

@@ -16,8 +16,9 @@ flow estimator works data-parallel without any change to the call:
 * only rank 0 prints or writes results (the CLI and the benchmark runner
   check `is_main_process`).
 
-A non-finite loss on any rank is seen by all (the loss is averaged across
-ranks every step), so the recovery rule of `fmmi.training` stays in step.
+A non-finite loss on any rank is seen by all (the losses are averaged across
+ranks at every check, once per window of 50 steps), so the recovery rule of
+`fmmi.training` stays in step.
 """
 
 from __future__ import annotations

@@ -156,6 +156,10 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+# --mixed-precision choices -> the estimators' mixed_precision option.
+MIXED_PRECISION = {"auto": "auto", "on": True, "off": False}
+
+
 def _add_estimator_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=_positive_int, default=10000, help="training steps per net (default 10000)")
     parser.add_argument("--hidden", type=_positive_int, default=512, help="hidden width (default 512)")
@@ -179,7 +183,7 @@ def _add_estimator_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mixed-precision",
         default="auto",
-        choices=["auto", "on", "off"],
+        choices=list(MIXED_PRECISION),
         help="train under bfloat16 autocast: auto (where the device has bf16 units; default), on, off",
     )
     parser.add_argument(
@@ -211,7 +215,7 @@ def _estimator_options(args: argparse.Namespace) -> dict:
         checkpoint_dir=args.checkpoint,
         dequantize=args.dequantize,
         device=args.device,
-        mixed_precision={"auto": "auto", "on": True, "off": False}[args.mixed_precision],
+        mixed_precision=MIXED_PRECISION[args.mixed_precision],
         progress=not args.no_progress and not args.json and os.environ.get("RANK", "0") == "0",
     )
 
@@ -322,7 +326,7 @@ def _estimate_streaming(args: argparse.Namespace) -> int:
         depth=args.depth,
         path=args.path,
         test_size=args.test_size,
-        mixed_precision={"auto": "auto", "on": True, "off": False}[args.mixed_precision],
+        mixed_precision=MIXED_PRECISION[args.mixed_precision],
         random_state=args.seed,
         device=args.device,
         progress=not args.no_progress and not args.json,

@@ -2,7 +2,15 @@ import numpy as np
 import pytest
 import torch
 
-from fmmi._checks import as_matrix, check_pair, fast_bfloat16, make_generator, resolve_device, resolve_mixed_precision
+from fmmi._checks import (
+    as_matrix,
+    check_pair,
+    fast_bfloat16,
+    location_scale,
+    make_generator,
+    resolve_device,
+    resolve_mixed_precision,
+)
 
 
 def test_one_dimensional_input_becomes_one_column():
@@ -106,3 +114,24 @@ def test_fast_bfloat16_reads_the_cpu_flags():
         pytest.skip("no /proc/cpuinfo to compare with")
     flags = set(cpuinfo.read_text().split())
     assert fast_bfloat16(torch.device("cpu")) == bool(flags & {"avx512_bf16", "amx_tile"})
+
+
+def test_a_column_in_both_x_and_y_is_refused():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    y = np.column_stack([rng.normal(size=200), x[:, 2]])
+    with pytest.raises(ValueError, match="x column 2 and y column 1 are the same values"):
+        check_pair(x, y)
+    # Discrete copies (labels on both sides, for dequantize=True) and constants are left to their own checks.
+    labels = rng.integers(0, 3, size=(200, 1)).astype(float)
+    check_pair(np.hstack([x, labels]), labels)
+    check_pair(np.hstack([x, np.ones((200, 1))]), np.ones((200, 1)))
+    # Equal sums alone are not equal columns.
+    check_pair(x[:, :1], x[::-1, :1])
+
+
+def test_location_scale_of_huge_values_is_finite():
+    data = np.array([[1.4e154, -1e300], [0.0, 1e300], [1.4e154, 0.0]])
+    mean, scale = location_scale(data)
+    np.testing.assert_allclose(mean, [2.8e154 / 3, 0.0], atol=1e-300)
+    np.testing.assert_allclose(scale, [np.sqrt(2) / 3 * 1.4e154, np.sqrt(2 / 3) * 1e300])

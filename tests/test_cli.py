@@ -54,12 +54,25 @@ def test_estimate_npz_two_arrays(tmp_path, capsys):
         (["estimate", "{csv}"], "has 3 columns; choose X and Y"),
         (["estimate", "{csv}", "--x", "u"], "--x and --y go together"),
         (["estimate", "{csv}", "--x", "u", "--y", "nope"], "no column 'nope'"),
+        (["estimate", "{csv}", "--x", "u", "--y", "0,1"], "--x and --y both pick column 0 ('u')"),
+        (["estimate", "{csv}", "--x", "0", "--y", "1", "--z", "v,w"], "--y and --z both pick column 1 ('v')"),
+        (["estimate", "{csv}", "--x", "0,u", "--y", "1"], "--x '0,u' picks column 0 ('u') more than once"),
+        (["entropy", "{csv}", "--x", "w,2"], "picks column 2 ('w') more than once"),
     ],
 )
 def test_estimate_errors(gaussian_csv, capsys, args, message):
     args = [a.replace("{csv}", str(gaussian_csv)) for a in args]
     assert main(args) == 1
     assert message in capsys.readouterr().err
+
+
+def test_estimate_refuses_one_column_and_one_array_for_both(tmp_path, capsys):
+    np.save(tmp_path / "one.npy", np.arange(20.0))
+    assert main(["estimate", str(tmp_path / "one.npy")]) == 1
+    assert "has one column; X and Y need two" in capsys.readouterr().err
+    np.savez(tmp_path / "d.npz", a=np.zeros((20, 2)))
+    assert main(["estimate", str(tmp_path / "d.npz"), "--x-key", "a", "--y-key", "a"]) == 1
+    assert "--x and --y both pick column 0, 1" in capsys.readouterr().err
 
 
 def test_usage_error_exits_2(capsys):

@@ -17,6 +17,7 @@ __all__ = [
     "discrete_columns",
     "location_scale",
     "make_generator",
+    "refuse_shared_columns",
     "resolve_device",
     "warn_if_discrete",
 ]
@@ -64,12 +65,35 @@ def as_matrix(data: Any, name: str) -> np.ndarray:
 
 
 def check_pair(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Validate two samples of paired observations; see `as_matrix`."""
+    """Validate two samples of paired observations; see `as_matrix` and `refuse_shared_columns`."""
     x = as_matrix(x, "x")
     y = as_matrix(y, "y")
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"x and y must have the same number of rows, got {x.shape[0]} and {y.shape[0]}")
+    refuse_shared_columns(x, y, "x", "y")
     return x, y
+
+
+def refuse_shared_columns(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    """Refuse a continuous column that ``a`` and ``b`` both hold (equal in every row).
+
+    A continuous variable shares infinite information with itself, so no
+    finite estimate of such a pair means anything. Columns with repeated
+    values (see `discrete_columns`) and constant ones are left to their own
+    warning and error. Cost: 8 rows compared for every pair of columns, all
+    rows only for pairs that agree on those 8.
+    """
+    same = np.ones((a.shape[1], b.shape[1]), dtype=bool)
+    for row in np.unique(np.linspace(0, a.shape[0] - 1, 8).astype(int)):
+        same &= a[row][:, None] == b[row][None, :]
+    candidates = np.argwhere(same)
+    for i, j in candidates:
+        column = a[:, i]
+        if np.array_equal(column, b[:, j]) and np.ptp(column) > 0 and not discrete_columns(column[:, None]):
+            raise ValueError(
+                f"{name_a} column {i} and {name_b} column {j} are the same values; a continuous variable "
+                "shares infinite information with itself, so drop the copy (or check how the columns were chosen)"
+            )
 
 
 def make_generator(random_state: int | torch.Generator | None) -> tuple[torch.Generator, int | None]:
@@ -138,8 +162,13 @@ def location_scale(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         ValueError: naming the constant columns, which carry no information.
     """
-    mean = data.mean(axis=0)
-    scale = data.std(axis=0)
+    # Computed on columns divided by their largest magnitude, so that squares of
+    # values beyond about 1e154 do not overflow to an infinite scale.
+    magnitude = np.abs(data).max(axis=0)
+    magnitude[magnitude == 0] = 1.0
+    unit = data / magnitude
+    mean = unit.mean(axis=0) * magnitude
+    scale = unit.std(axis=0) * magnitude
     # Exactly constant, or varying only in the last digits of the mean.
     constant = (np.ptp(data, axis=0) == 0) | (scale <= 1e-13 * np.abs(mean))
     if np.any(constant):

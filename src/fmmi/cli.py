@@ -259,25 +259,65 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _load_xy(args: argparse.Namespace):
-    from .io import load_table, select_columns
+    """X, Y and, with ``--z``, Z (else None) from the command line's file and column flags."""
+    from .io import load_table
 
     if args.x_key or args.y_key:
         if not (args.x_key and args.y_key):
             raise ValueError("--x-key and --y-key go together")
         if args.key:
             raise ValueError("--key cannot be combined with --x-key/--y-key")
+        if args.z is not None:
+            raise ValueError("--z takes columns of one table; it cannot be combined with --x-key/--y-key")
         x_table, y_table = load_table(args.file, key=args.x_key), load_table(args.file, key=args.y_key)
-        x = select_columns(x_table, args.x, "--x") if args.x else x_table.data
-        y = select_columns(y_table, args.y, "--y") if args.y else y_table.data
-        return x, y
+        x_columns = _columns(x_table, args.x, "--x")
+        y_columns = _columns(y_table, args.y, "--y")
+        if args.x_key == args.y_key:
+            _check_disjoint(x_table, {"--x": x_columns, "--y": y_columns})
+        return x_table.data[:, x_columns], y_table.data[:, y_columns], None
     table = load_table(args.file, key=args.key)
     if args.x is None and args.y is None:
         if table.n_columns != 2:
-            raise ValueError(f"{args.file} has {table.n_columns} columns; choose X and Y with --x and --y")
-        return table.data[:, :1], table.data[:, 1:]
-    if args.x is None or args.y is None:
+            problem = "one column; X and Y need two" if table.n_columns == 1 else f"{table.n_columns} columns"
+            raise ValueError(f"{args.file} has {problem}; choose X and Y with --x and --y")
+        picked = {"--x": [0], "--y": [1]}
+    elif args.x is None or args.y is None:
         raise ValueError("--x and --y go together")
-    return select_columns(table, args.x, "--x"), select_columns(table, args.y, "--y")
+    else:
+        picked = {"--x": _columns(table, args.x, "--x"), "--y": _columns(table, args.y, "--y")}
+    if args.z is not None:
+        picked["--z"] = _columns(table, args.z, "--z")
+    _check_disjoint(table, picked)
+    z = table.data[:, picked["--z"]] if args.z is not None else None
+    return table.data[:, picked["--x"]], table.data[:, picked["--y"]], z
+
+
+def _columns(table, spec: str | None, flag: str) -> list[int]:
+    """The columns ``spec`` picks (all columns without one), each at most once."""
+    from .io import column_indices
+
+    if spec is None:
+        return list(range(table.n_columns))
+    columns = column_indices(table, spec, flag)
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        which = ", ".join(table.label(c) for c in repeated)
+        raise ValueError(f"{flag} {spec!r} picks column {which} more than once")
+    return columns
+
+
+def _check_disjoint(table, picked: dict[str, list[int]]) -> None:
+    """Refuse groups of columns that overlap: a continuous column shares infinite information with itself."""
+    flags = list(picked)
+    for i, first in enumerate(flags):
+        for second in flags[i + 1 :]:
+            shared = sorted(set(picked[first]) & set(picked[second]))
+            if shared:
+                which = ", ".join(table.label(c) for c in shared)
+                raise ValueError(
+                    f"{first} and {second} both pick column {which}; the groups must not overlap "
+                    "(a continuous column shares infinite information with itself)"
+                )
 
 
 def _estimate(args: argparse.Namespace) -> int:
@@ -291,19 +331,15 @@ def _estimate(args: argparse.Namespace) -> int:
 
 def _estimate_here(args: argparse.Namespace) -> int:
     from .estimators import FMMI, conditional_mi
-    from .io import load_table, select_columns
 
     if args.stream:
         return _estimate_streaming(args)
-    x, y = _load_xy(args)
+    x, y, z = _load_xy(args)
     options = dict(variant=args.variant, reverse=args.reverse, swap=args.swap, **_estimator_options(args))
-    if args.z is None:
+    if z is None:
         result = FMMI(**options).fit_estimate(x, y)
         _print_result(args, result, "I(X;Y)", {"dim_x": x.shape[1], "dim_y": y.shape[1]})
         return 0
-    if args.x_key:
-        raise ValueError("--z takes columns of one table; it cannot be combined with --x-key/--y-key")
-    z = select_columns(load_table(args.file, key=args.key), args.z, "--z")
     result = conditional_mi(x, y, z, **options)
     _print_result(args, result, "I(X;Y|Z)", {"dim_x": x.shape[1], "dim_y": y.shape[1], "dim_z": z.shape[1]})
     return 0
@@ -338,12 +374,12 @@ def _estimate_streaming(args: argparse.Namespace) -> int:
 def _entropy(args: argparse.Namespace) -> int:
     from .distributed import init_from_environment, shutdown
     from .estimators import entropy
-    from .io import load_table, select_columns
+    from .io import load_table
 
     init_from_environment(args.device)
 
     table = load_table(args.file, key=args.key)
-    x = select_columns(table, args.x, "--x") if args.x else table.data
+    x = table.data[:, _columns(table, args.x, "--x")]
     result = entropy(x, **_estimator_options(args))
     _print_result(args, result, "h(X)", {"dim": x.shape[1]})
     shutdown()  # a clean exit under torchrun

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Table", "load_table", "select_columns", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["Table", "load_table", "column_indices", "select_columns", "atomic_write_bytes", "atomic_write_text"]
 
 FORMATS = (".npy", ".npz", ".csv")
 
@@ -24,6 +24,10 @@ class Table:
     @property
     def n_columns(self) -> int:
         return self.data.shape[1]
+
+    def label(self, index: int) -> str:
+        """How to name column ``index`` in a message: its number, and its name where it has one."""
+        return f"{index} ({self.names[index]!r})" if self.names else str(index)
 
 
 def _check_path(path: str | os.PathLike) -> Path:
@@ -148,6 +152,11 @@ def select_columns(table: Table, spec: str, flag: str) -> np.ndarray:
     Raises:
         ValueError: naming ``flag`` when the spec is malformed or out of range.
     """
+    return table.data[:, column_indices(table, spec, flag)]
+
+
+def column_indices(table: Table, spec: str, flag: str) -> list[int]:
+    """The column numbers (from 0, non-negative) that ``spec`` picks; see `select_columns`."""
     indices: list[int] = []
     for part in (p.strip() for p in spec.split(",")):
         if not part:
@@ -171,7 +180,7 @@ def select_columns(table: Table, spec: str, flag: str) -> np.ndarray:
         else:
             known = f"; columns are {table.names}" if table.names else ""
             raise ValueError(f"{flag} {spec!r}: no column {part!r}{known}")
-    return table.data[:, indices]
+    return indices
 
 
 def _is_int(text: str) -> bool:

@@ -72,7 +72,7 @@ def test_gaussian_plug_in(gaussian):
 
 def test_baseline_errors():
     with pytest.raises(ValueError, match="k must be"):
-        KSG(k=0).fit_estimate(np.zeros((10, 1)) + np.arange(10)[:, None], np.arange(10.0))
+        KSG(k=0).fit_estimate(np.zeros((10, 1)) + np.arange(10)[:, None], np.arange(10.0) ** 2)
     with pytest.raises(ValueError, match="metric must be"):
         KSG(metric="manhattan").fit_estimate(np.arange(10.0), np.arange(10.0) ** 2)
     with pytest.raises(ValueError, match="chunk_size must be"):

@@ -67,3 +67,18 @@ def test_baseline_contract(estimator):
     assert math.isfinite(result.value) and result.stderr > 0
     assert result.interval[0] <= result.value <= result.interval[1]
     assert estimator.fit_estimate(x, y).value == result.value
+
+
+@pytest.mark.parametrize(
+    "estimate",
+    [
+        lambda x, y: FMMI(**TINY).fit_estimate(x, y),
+        lambda x, y: KSG().fit_estimate(x, y),
+        lambda x, y: fmmi.conditional_mi(x[:, :1], y, x, **TINY),
+    ],
+    ids=["FMMI", "KSG", "conditional_mi"],
+)
+def test_a_shared_continuous_column_is_refused_before_any_training(estimate):
+    x, _ = data(2)
+    with pytest.raises(ValueError, match="shares infinite information with itself"):
+        estimate(x, x[:, 1:])

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._checks import as_matrix, check_pair
+from .._checks import as_matrix, check_pair, refuse_shared_columns
 from ..coupling import COUPLINGS
 from ..preprocessing import MarginalGaussianizer
 from ..result import MIResult
@@ -317,4 +317,6 @@ def conditional_mi(
     z = as_matrix(z, "z")
     if z.shape[0] != x.shape[0]:
         raise ValueError(f"x and z must have the same number of rows, got {x.shape[0]} and {z.shape[0]}")
+    refuse_shared_columns(x, z, "x", "z")
+    refuse_shared_columns(y, z, "y", "z")
     return _ChainRuleCMI(random_state=random_state, device=device, **options)._fit_estimate((x, y, z))

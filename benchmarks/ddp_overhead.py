@@ -14,7 +14,12 @@ each of 2 ranks with the default net at d = 200 (X and Y each) and
 * ``manual``: the step, then one all-reduce of all gradients flattened into
   one tensor (no overlap with the backward pass);
 * ``ddp``: the step with the net wrapped in `DistributedDataParallel`, as
-  `fmmi.training` does (bucketed all-reduces overlapped with the backward pass).
+  `fmmi.training` does (bucketed all-reduces overlapped with the backward pass);
+* ``ddp_base``: the same with a Gaussian base under the net (`ResidualVelocity`,
+  the default's model), as `fmmi.training` wraps it now (``broadcast_buffers=False``);
+* ``ddp_base_broadcast``: the same with DDP's default ``broadcast_buffers=True``,
+  which sends the base's float64 maps from rank 0 before every forward pass
+  (how fmmi wrapped it before 2026-11-30).
 
 Milliseconds per call, the median of ``--reps`` after 10 warm-up calls;
 one JSON line from rank 0.
@@ -31,7 +36,9 @@ import torch
 import torch.distributed as dist
 
 from fmmi import distributed
+from fmmi.gaussian_base import GaussianBase, ResidualVelocity
 from fmmi.nn import VelocityMLP
+from fmmi.paths import get_path
 
 
 def timed(step, reps: int) -> float:
@@ -56,36 +63,51 @@ def main() -> None:
     if not distributed.is_distributed():
         raise SystemExit("run under torchrun with 2 processes")
     generator = torch.Generator().manual_seed(distributed.rank())
-    net = VelocityMLP(2 * args.dim, generator=generator)
-    ddp = torch.nn.parallel.DistributedDataParallel(net)
-    parameters = list(net.parameters())
-    optimizer = torch.optim.AdamW(parameters, lr=1e-4)
     z = torch.randn(args.batch, 2 * args.dim, generator=generator)
     t = torch.rand(args.batch, generator=generator)
     goal = torch.randn(args.batch, 2 * args.dim, generator=generator)
-    flat = torch.zeros(sum(p.numel() for p in parameters))
+    # The base from the same covariances on every rank, as from the same training rows.
+    common = torch.Generator().manual_seed(0)
+    mixing = torch.randn(2 * args.dim, 2 * args.dim, generator=common, dtype=torch.float64) / (2 * args.dim) ** 0.5
+    covariances = torch.eye(2 * args.dim), torch.eye(2 * args.dim) + mixing @ mixing.T
 
-    def step(model, exchange: bool = False) -> None:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            prediction = model(z, t, None)
-        loss = (prediction.float() - goal).square().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if exchange:
-            grads = torch.cat([p.grad.reshape(-1) for p in parameters])
-            dist.all_reduce(grads)
-        optimizer.step()
+    def variant(wrap: str, base: bool = False):
+        """A fresh net (each DDP wrapper hooks its own parameters), wrapped as ``wrap``, and one step of it."""
+        net = VelocityMLP(2 * args.dim, generator=torch.Generator().manual_seed(0))
+        model = ResidualVelocity(net, GaussianBase(*covariances, get_path("trigonometric"))) if base else net
+        if wrap == "ddp":
+            model = torch.nn.parallel.DistributedDataParallel(model, **distributed.no_buffer_sync())
+        elif wrap == "ddp_broadcast":
+            model = torch.nn.parallel.DistributedDataParallel(model)
+        parameters = list(net.parameters())
+        optimizer = torch.optim.AdamW(parameters, lr=1e-4)
 
+        def step() -> None:
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                prediction = model(z, t, None)
+            loss = (prediction.float() - goal).square().mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if wrap == "manual":
+                dist.all_reduce(torch.cat([p.grad.reshape(-1) for p in parameters]))
+            optimizer.step()
+
+        return step, sum(p.numel() for p in parameters)
+
+    local, n_parameters = variant("local")
+    flat = torch.zeros(n_parameters)
     record = {
         "ranks": distributed.world_size(),
         "threads_per_rank": torch.get_num_threads(),
         "dim": args.dim,
         "batch_per_rank": args.batch,
-        "parameters": flat.numel(),
+        "parameters": n_parameters,
         "allreduce_ms": timed(lambda: dist.all_reduce(flat), args.reps),
-        "local_step_ms": timed(lambda: step(net), args.reps),
-        "manual_step_ms": timed(lambda: step(net, exchange=True), args.reps),
-        "ddp_step_ms": timed(lambda: step(ddp), args.reps),
+        "local_step_ms": timed(local, args.reps),
+        "manual_step_ms": timed(variant("manual")[0], args.reps),
+        "ddp_step_ms": timed(variant("ddp")[0], args.reps),
+        "ddp_base_step_ms": timed(variant("ddp", base=True)[0], args.reps),
+        "ddp_base_broadcast_step_ms": timed(variant("ddp_broadcast", base=True)[0], args.reps),
     }
     if distributed.is_main_process():
         print(json.dumps(record), flush=True)

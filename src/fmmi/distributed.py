@@ -6,7 +6,9 @@ flow estimator works data-parallel without any change to the call:
 
 * all ranks hold the same data and the same seed, so they make the same
   train/held-out splits;
-* each net is wrapped in `torch.nn.parallel.DistributedDataParallel`; every
+* each net is wrapped in `torch.nn.parallel.DistributedDataParallel` (without
+  the buffer broadcast before every forward pass: a Gaussian base's maps are
+  computed alike on every rank from the same rows; see `no_buffer_sync`); every
   rank draws its own ``batch_size // world_size`` rows per step from its own
   random stream, and gradients are averaged across ranks, so one step sees
   ``batch_size`` rows in all, as in a single process;
@@ -23,6 +25,7 @@ ranks at every check, once per window of 50 steps), so the recovery rule of
 
 from __future__ import annotations
 
+import inspect
 import os
 
 import numpy as np
@@ -38,6 +41,7 @@ __all__ = [
     "is_distributed",
     "is_main_process",
     "local_generator",
+    "no_buffer_sync",
     "rank",
     "world_size",
 ]
@@ -58,6 +62,18 @@ def world_size() -> int:
 
 def is_main_process() -> bool:
     return rank() == 0
+
+
+def no_buffer_sync() -> dict[str, bool]:
+    """Options of `DistributedDataParallel` that stop it sending rank 0's buffers before every forward pass.
+
+    fmmi's only buffers are a Gaussian base's maps, identical on every rank;
+    at d = 200 per variable they are 2.6 MB of float64, as much as the
+    net's gradients. PyTorch 2.13 renamed ``broadcast_buffers`` to
+    ``forward_sync_buffers``; older releases know only the first.
+    """
+    options = inspect.signature(torch.nn.parallel.DistributedDataParallel.__init__).parameters
+    return {"forward_sync_buffers" if "forward_sync_buffers" in options else "broadcast_buffers": False}
 
 
 def init_from_environment(device: str = "auto") -> bool:

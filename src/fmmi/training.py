@@ -121,7 +121,7 @@ def train_flow_matching(
         # Data-parallel (see fmmi.distributed): own rows per rank, averaged gradients.
         batch_size = max(1, batch_size // distributed.world_size())
         batches = distributed.local_generator(generator)
-        model = nn.parallel.DistributedDataParallel(net)
+        model = nn.parallel.DistributedDataParallel(net, **distributed.no_buffer_sync())
         if checkpoint is not None:
             checkpoint = f"{os.fspath(checkpoint)}.rank{distributed.rank()}"
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)

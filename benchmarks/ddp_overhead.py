@@ -21,8 +21,12 @@ each of 2 ranks with the default net at d = 200 (X and Y each) and
   which sends the base's float64 maps from rank 0 before every forward pass
   (how fmmi wrapped it before 2026-11-30).
 
-Milliseconds per call, the median of ``--reps`` after 10 warm-up calls;
-one JSON line from rank 0.
+Milliseconds per call, the median of ``--reps`` after 10 warm-up calls.
+Then the whole training loop of `fmmi.training` (`benchmarks/throughput.py`'s
+``measure``, ``--steps`` steps), on both ranks at once: ``fmmi_local`` with
+the process group hidden from fmmi (two independent trainings of ``--batch``
+rows per step), ``fmmi_ddp`` as fmmi runs under torchrun (one training,
+``--batch`` rows per rank per step). One JSON line from rank 0.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.distributed as dist
@@ -39,6 +45,9 @@ from fmmi import distributed
 from fmmi.gaussian_base import GaussianBase, ResidualVelocity
 from fmmi.nn import VelocityMLP
 from fmmi.paths import get_path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import throughput  # noqa: E402  (the measurement of benchmarks/throughput.py)
 
 
 def timed(step, reps: int) -> float:
@@ -58,6 +67,7 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=200)
     parser.add_argument("--batch", type=int, default=512, help="rows per rank")
     parser.add_argument("--reps", type=int, default=60)
+    parser.add_argument("--steps", type=int, default=200, help="steps of the whole-loop measurements")
     args = parser.parse_args()
     distributed.init_from_environment("cpu")
     if not distributed.is_distributed():
@@ -109,6 +119,15 @@ def main() -> None:
         "ddp_base_step_ms": timed(variant("ddp", base=True)[0], args.reps),
         "ddp_base_broadcast_step_ms": timed(variant("ddp_broadcast", base=True)[0], args.reps),
     }
+    cpu = torch.device("cpu")
+    hidden = distributed.is_distributed
+    distributed.is_distributed = lambda: False  # fmmi sees no process group: independent trainings
+    dist.barrier()
+    local_loop = throughput.measure(args.dim, cpu, args.steps, args.batch, 256)["train_ms_per_step"]
+    distributed.is_distributed = hidden
+    dist.barrier()
+    ddp_loop = throughput.measure(args.dim, cpu, args.steps, args.batch * distributed.world_size(), 256)
+    record.update(fmmi_local_step_ms=local_loop, fmmi_ddp_step_ms=ddp_loop["train_ms_per_step"])
     if distributed.is_main_process():
         print(json.dumps(record), flush=True)
     distributed.shutdown()

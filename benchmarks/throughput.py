@@ -7,8 +7,11 @@
 d is the dimension of X and of Y (the flow moves 2d coordinates). Training
 throughput counts rows per second through flow-matching steps at batch 512
 (under torchrun: the whole step, all ranks together); estimation throughput
-counts (row, time node) pairs per second through the exact divergence. A
-JSON line per d goes to stdout (rank 0 only).
+counts (row, time node) pairs per second through the exact divergence.
+Training runs as the default does: under bfloat16 autocast where the device
+has bfloat16 units (``mixed_precision="auto"``), in float32 elsewhere; the
+record says which. (Records made before 2026-11-30 trained in float32 on
+every device.) A JSON line per d goes to stdout (rank 0 only).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import time
 import torch
 
 from fmmi import distributed
+from fmmi._checks import resolve_mixed_precision
 from fmmi.coupling import joint_endpoints
 from fmmi.distributions import CorrelatedGaussian
 from fmmi.integrate import divergence_integrals
@@ -36,7 +40,8 @@ def measure(dim: int, device: torch.device, steps: int, batch: int, units: int) 
     net = VelocityMLP(2 * dim, generator=generator).to(device)
     endpoints = joint_endpoints(x, y)
     path = get_path("trigonometric")
-    options = dict(path=path, generator=generator, batch_size=batch)
+    mixed_precision = resolve_mixed_precision("auto", device, torch.float32)
+    options = dict(path=path, generator=generator, batch_size=batch, mixed_precision=mixed_precision)
     train_flow_matching(net, endpoints, x.shape[0], steps=10, **options)  # warm-up
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -57,6 +62,7 @@ def measure(dim: int, device: torch.device, steps: int, batch: int, units: int) 
         "device": str(device),
         "ranks": distributed.world_size(),
         "threads_per_rank": torch.get_num_threads(),
+        "mixed_precision": mixed_precision,
         "train_rows_per_s": steps * batch / train_seconds,
         "train_ms_per_step": 1000 * train_seconds / steps,
         "estimate_pairs_per_s": units * n_time / estimate_seconds,

@@ -268,6 +268,13 @@ def estimate_mi(
         `MIResult`; ``float(result)`` is the estimate, ``result.interval_kind``
         names what its interval covers.
 
+    Raises:
+        ValueError: for unusable data, named in the message: different row
+            counts, NaN or infinite values, constant columns, too few rows
+            for the split, or a continuous column that x and y both hold
+            (its MI with itself is infinite).
+        TypeError: for non-numeric data.
+
     Example:
         >>> import numpy as np, fmmi
         >>> rng = np.random.default_rng(0)

@@ -149,6 +149,8 @@ def test_bench_and_report(tmp_path, capsys):
     assert (out / "report.md").exists() and (out / "estimates.png").exists()
     assert main(["bench", "--out", str(out)]) == 1
     assert "choose tasks" in capsys.readouterr().err
+    assert main([*args, "--out", str(out), "--device", "tpu"]) == 1
+    assert "device 'tpu' is not a valid torch device" in capsys.readouterr().err
 
 
 def test_estimate_checkpoint_flag_resumes_and_refuses_other_runs(gaussian_csv, tmp_path, capsys):

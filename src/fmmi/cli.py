@@ -111,6 +111,11 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", required=True, help="sweep folder")
     bench.add_argument("--jobs", type=_positive_int, default=1, help="parallel worker processes (default 1)")
     bench.add_argument("--dask", metavar="ADDRESS", help="run on a Dask distributed cluster (scheduler address)")
+    bench.add_argument(
+        "--device",
+        default="cpu",
+        help="where estimators with nets train: cpu (default), cuda, cuda:N or auto; the workers share it",
+    )
     bench.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     report = commands.add_parser("report", help="summarise a sweep folder into report.md and a plot")
@@ -139,6 +144,7 @@ def _bench(args: argparse.Namespace) -> int:
         out=args.out,
         jobs=args.jobs,
         dask=args.dask,
+        device=args.device,
         progress=not args.no_progress,
     )
     failed = sum(not r["success"] for r in new)

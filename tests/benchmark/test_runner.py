@@ -1,7 +1,9 @@
 import json
 
 import pytest
+import torch
 
+from fmmi import FMMI
 from fmmi.benchmark import runner
 from fmmi.benchmark.report import summarise, write_report
 from fmmi.benchmark.runner import load_records, run_benchmark
@@ -38,7 +40,7 @@ def test_a_failing_run_is_recorded_not_fatal(tmp_path, monkeypatch):
         def fit_estimate(self, x, y):
             raise RuntimeError("boom")
 
-    monkeypatch.setitem(runner.ESTIMATORS, "broken", lambda seed: Broken())
+    monkeypatch.setitem(runner.ESTIMATORS, "broken", lambda seed, device: Broken())
     new = run_benchmark(TASKS, ["broken", "cca"], n=300, seeds=[0], out=tmp_path, progress=False)
     failed = [r for r in new if not r["success"]]
     assert len(failed) == 2 and failed[0]["error"] == "RuntimeError: boom"
@@ -64,6 +66,29 @@ def test_bad_arguments(tmp_path):
         run_benchmark(TASKS, ["mine2"], n=100, seeds=[0], out=tmp_path)
     with pytest.raises(ValueError, match="no task"):
         run_benchmark(["nope"], ["ksg"], n=100, seeds=[0], out=tmp_path)
+    with pytest.raises(ValueError, match="not a valid torch device"):
+        run_benchmark(TASKS, ["ksg"], n=100, seeds=[0], out=tmp_path, device="gpu please")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            run_benchmark(TASKS, ["ksg"], n=100, seeds=[0], out=tmp_path, device="cuda")
+    assert load_records(tmp_path) == []  # refused before any run
+
+
+def test_the_device_reaches_the_estimators(tmp_path, monkeypatch):
+    asked = []
+
+    def spy(seed, device):
+        asked.append(device)
+        return runner.ESTIMATORS["cca"](seed, device)
+
+    monkeypatch.setitem(runner.ESTIMATORS, "spy", spy)
+    new = run_benchmark(TASKS[:1], ["spy"], n=300, seeds=[0, 1], out=tmp_path, device="cpu", progress=False)
+    assert asked == ["cpu", "cpu"] and [r["device"] for r in new] == ["cpu", "cpu"]
+    # A net-training estimator records the device it resolved ("auto" becomes a real one).
+    tiny = dict(steps=5, hidden=8, n_time=2, interval="monte_carlo")
+    monkeypatch.setitem(runner.ESTIMATORS, "tiny", lambda seed, device: FMMI(random_state=seed, device=device, **tiny))
+    record = runner.run_one(TASKS[0], "tiny", 300, 0, device="auto")
+    assert record["success"] and record["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def test_report_pools_several_sweeps(tmp_path):

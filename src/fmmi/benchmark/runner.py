@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from .._checks import resolve_device
 from .tasks import get_task
 
 __all__ = ["ESTIMATORS", "RECORDS", "load_records", "run_benchmark", "run_one"]
@@ -31,42 +32,42 @@ __all__ = ["ESTIMATORS", "RECORDS", "load_records", "run_benchmark", "run_one"]
 RECORDS = "runs.jsonl"
 
 
-def _fmmi(seed: int):
+def _fmmi(seed: int, device: str):
     from ..estimators import FMMI
 
-    return FMMI(random_state=seed, device="cpu")
+    return FMMI(random_state=seed, device=device)
 
 
-def _fmmi_mc(seed: int):
+def _fmmi_mc(seed: int, device: str):
     """The default FMMI with one training and the Monte-Carlo interval (a fifth of the default's cost)."""
     from ..estimators import FMMI
 
-    return FMMI(random_state=seed, device="cpu", interval="monte_carlo")
+    return FMMI(random_state=seed, device=device, interval="monte_carlo")
 
 
-def _ksg(seed: int):
+def _ksg(seed: int, device: str):
     from ..estimators import KSG
 
-    return KSG()
+    return KSG()  # numpy and scipy: always on the CPU
 
 
-def _cca(seed: int):
+def _cca(seed: int, device: str):
     from ..estimators import GaussianMI
 
-    return GaussianMI(random_state=seed)
+    return GaussianMI(random_state=seed)  # numpy: always on the CPU
 
 
 def _neural(name: str):
-    def make(seed: int):
+    def make(seed: int, device: str):
         from ..estimators import MINDE, MINE, NWJ, InfoNCE
 
-        return {"infonce": InfoNCE, "nwj": NWJ, "mine": MINE, "minde": MINDE}[name](random_state=seed, device="cpu")
+        return {"infonce": InfoNCE, "nwj": NWJ, "mine": MINE, "minde": MINDE}[name](random_state=seed, device=device)
 
     return make
 
 
-# Name -> factory(seed) of an object with fit_estimate(x, y) -> MIResult.
-ESTIMATORS: dict[str, Callable[[int], Any]] = {
+# Name -> factory(seed, device) of an object with fit_estimate(x, y) -> MIResult.
+ESTIMATORS: dict[str, Callable[[int, str], Any]] = {
     "fmmi": _fmmi,
     "fmmi-mc": _fmmi_mc,
     "ksg": _ksg,
@@ -107,8 +108,14 @@ def source_commit() -> str | None:
     return f"{head}+dirty" if changes else head or None
 
 
-def run_one(task_id: str, estimator_name: str, n: int, seed: int, threads: int | None = None) -> dict:
-    """One run as a record; never raises for a failing estimator."""
+def run_one(
+    task_id: str, estimator_name: str, n: int, seed: int, threads: int | None = None, device: str = "cpu"
+) -> dict:
+    """One run as a record; never raises for a failing estimator.
+
+    ``device`` is passed to the estimators that train nets; the record's
+    ``device`` is where the run went (the CPU for KSG and CCA).
+    """
     from .. import __version__
 
     if threads:
@@ -132,10 +139,12 @@ def run_one(task_id: str, estimator_name: str, n: int, seed: int, threads: int |
     }
     start = time.perf_counter()
     try:
-        estimator = ESTIMATORS[estimator_name](seed)
+        estimator = ESTIMATORS[estimator_name](seed, device)
         record["estimator_params"] = _params(estimator)
         x, y = task.sample(n, seed)
         result = estimator.fit_estimate(x, y)
+        if hasattr(estimator, "device_"):
+            record["device"] = str(estimator.device_)
         record.update(
             estimate=result.value,
             stderr=result.stderr,
@@ -193,6 +202,7 @@ def run_benchmark(
     out: str | os.PathLike,
     jobs: int = 1,
     dask: str | None = None,
+    device: str = "cpu",
     progress: bool = True,
 ) -> list[dict]:
     """Run every (task, estimator, seed) not yet recorded in ``out``; returns the new records.
@@ -206,6 +216,11 @@ def run_benchmark(
             each run becomes one task on the cluster (its workers need fmmi
             installed). Needs the optional ``distributed`` package
             (``pip install "fmmi[dask]"``). Overrides ``jobs``.
+        device: Where the estimators that train nets run: ``"cpu"`` (the
+            default, so that sweeps on different machines compare), ``"cuda"``,
+            ``"cuda:N"`` or ``"auto"``. With ``jobs`` > 1 the workers share
+            the device. Not part of a run's identity: a run recorded on one
+            device is not repeated on another.
     """
     task_ids, estimators, seeds = list(task_ids), list(estimators), list(seeds)
     for task_id in task_ids:
@@ -215,6 +230,8 @@ def run_benchmark(
         raise ValueError(f"unknown estimators {unknown}; available: {sorted(ESTIMATORS)}")
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
+    if dask is None:
+        resolve_device(device)  # refuse a device this machine lacks before any run
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"{out} exists and is not a folder")
@@ -250,15 +267,16 @@ def run_benchmark(
                 raise ImportError("--dask needs the distributed package: pip install 'fmmi[dask]'") from None
             with Client(dask) as client:
                 columns = list(zip(*todo)) if todo else [[], [], [], []]
-                for future in dask_completed(client.map(run_one, *columns, pure=False)):
+                settings = dict(threads=None, device=device)
+                for future in dask_completed(client.map(run_one, *columns, **settings, pure=False)):
                     finished(future.result())
         elif jobs == 1:
             for job in todo:
-                finished(run_one(*job))
+                finished(run_one(*job, device=device))
         else:
             threads = max(1, (os.cpu_count() or 1) // jobs)
             with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-                for future in as_completed([pool.submit(run_one, *job, threads) for job in todo]):
+                for future in as_completed([pool.submit(run_one, *job, threads, device) for job in todo]):
                     finished(future.result())
     finally:
         if bar is not None:

@@ -156,21 +156,30 @@ def resolve_mixed_precision(value: bool | str, device: torch.device, dtype: torc
     raise ValueError(f"mixed_precision must be True, False or 'auto', got {value!r}")
 
 
+# Columns with values beyond this are standardised in a scaled copy (their squares would overflow).
+HUGE = 1e100
+
+
 def location_scale(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column means and standard deviations of ``data`` (n, d).
 
     Raises:
         ValueError: naming the constant columns, which carry no information.
     """
-    # Computed on columns divided by their largest magnitude, so that squares of
-    # values beyond about 1e154 do not overflow to an infinite scale.
-    magnitude = np.abs(data).max(axis=0)
-    magnitude[magnitude == 0] = 1.0
-    unit = data / magnitude
-    mean = unit.mean(axis=0) * magnitude
-    scale = unit.std(axis=0) * magnitude
+    high, low = data.max(axis=0), data.min(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge columns are measured again below
+        mean = data.mean(axis=0)
+        scale = data.std(axis=0)
+    # Squares of values beyond about 1e154 overflow: such columns are measured
+    # divided by their largest magnitude (a copy of those columns only).
+    huge = np.flatnonzero(np.maximum(np.abs(high), np.abs(low)) > HUGE)
+    if huge.size:
+        magnitude = np.maximum(np.abs(high[huge]), np.abs(low[huge]))
+        unit = data[:, huge] / magnitude
+        mean[huge] = unit.mean(axis=0) * magnitude
+        scale[huge] = unit.std(axis=0) * magnitude
     # Exactly constant, or varying only in the last digits of the mean.
-    constant = (np.ptp(data, axis=0) == 0) | (scale <= 1e-13 * np.abs(mean))
+    constant = (high == low) | (scale <= 1e-13 * np.abs(mean))
     if np.any(constant):
         columns = np.flatnonzero(constant).tolist()
         raise ValueError(f"columns {columns} are constant; a constant variable carries no information, drop it")

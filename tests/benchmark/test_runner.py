@@ -30,7 +30,7 @@ def test_records_resume_and_report(tmp_path):
     text = write_report(tmp_path).read_text()
     assert "| seed-gaussian-1v1 | cca | 500 | 0.8304 | 2 (0) |" in text
     # Per estimator: 2 tasks, both solved by CCA on Gaussians; task by task, one column per estimator.
-    assert "| cca | 500 | 2 | 4 (0) |" in text and "| 2/2 |" in text
+    assert "| cca | 500 | 2 | 4 (0) |" in text and "| 2/2 |" in text and text.count(" | cpu |") == 2
     assert "| task | true MI | ksg | cca |" in text
     assert (tmp_path / "estimates.png").exists() and (tmp_path / "highmi_errors.png").exists()
 

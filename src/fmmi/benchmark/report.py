@@ -55,6 +55,7 @@ def summarise(records: list[dict]) -> list[dict]:
                 "covered": int(sum(covered)),
                 "with_interval": len(with_interval),
                 "interval_kinds": sorted({str(r.get("interval_kind")) for r in with_interval}),
+                "devices": sorted({str(r.get("device", "cpu")) for r in group}),
             }
         )
     return rows
@@ -76,15 +77,15 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def estimator_table(rows: list[dict]) -> str:
-    """Per estimator (and n): tasks, MAE over tasks, tasks solved by the mean estimate, seconds per run.
+    """Per estimator (and n): tasks, MAE over tasks, tasks solved by the mean estimate, seconds per run, devices.
 
     And how many runs' 95% intervals contain the truth (of the runs that have
     one), with the interval kinds.
     """
     lines = [
         "| estimator | n | tasks | runs (failed) | MAE over tasks | tasks solved | intervals containing the truth "
-        "| s per run |",
-        "|---|---|---|---|---|---|---|---|",
+        "| s per run | devices |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     keys = dict.fromkeys((r["estimator"], r["n"]) for r in rows)
     for estimator, n in keys:
@@ -97,9 +98,11 @@ def estimator_table(rows: list[dict]) -> str:
         with_interval = sum(r["with_interval"] for r in ok)
         kinds = ", ".join(sorted({kind for r in ok for kind in r["interval_kinds"]}))
         coverage = f"{sum(r['covered'] for r in ok)}/{with_interval} ({kinds})" if with_interval else "n/a"
+        devices = ", ".join(sorted({d for r in chosen for d in r.get("devices", ["cpu"])}))
         lines.append(
             f"| {estimator} | {n} | {len(chosen)} | {sum(r['runs'] for r in chosen)} "
-            f"({sum(r['failed'] for r in chosen)}) | {mae:.3f} | {solved}/{len(rated)} | {coverage} | {seconds:.1f} |"
+            f"({sum(r['failed'] for r in chosen)}) | {mae:.3f} | {solved}/{len(rated)} | {coverage} | {seconds:.1f} "
+            f"| {devices} |"
         )
     return "\n".join(lines)
 

@@ -40,3 +40,15 @@ def test_two_gloo_ranks_agree_with_one_process(data_file, tmp_path):
     both = np.hypot(parallel["stderr"], single["stderr"])
     assert abs(parallel["value"] - single["value"]) < 3 * both
     assert abs(parallel["value"] - 1.0) < 0.2
+
+
+def test_no_buffer_sync_names_an_option_of_this_torch():
+    import inspect
+
+    import torch
+
+    from fmmi.distributed import no_buffer_sync
+
+    (name, value), *rest = no_buffer_sync().items()
+    assert not rest and value is False
+    assert name in inspect.signature(torch.nn.parallel.DistributedDataParallel.__init__).parameters

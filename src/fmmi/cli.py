@@ -300,12 +300,14 @@ def _load_xy(args: argparse.Namespace):
 
 def _columns(table, spec: str | None, flag: str) -> list[int]:
     """The columns ``spec`` picks (all columns without one), each at most once."""
+    from collections import Counter
+
     from .io import column_indices
 
     if spec is None:
         return list(range(table.n_columns))
     columns = column_indices(table, spec, flag)
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    repeated = sorted(c for c, count in Counter(columns).items() if count > 1)
     if repeated:
         which = ", ".join(table.label(c) for c in repeated)
         raise ValueError(f"{flag} {spec!r} picks column {which} more than once")

@@ -69,8 +69,8 @@ def no_buffer_sync() -> dict[str, bool]:
 
     fmmi's only buffers are a Gaussian base's maps, identical on every rank;
     at d = 200 per variable they are 2.6 MB of float64, as much as the
-    net's gradients. PyTorch 2.13 renamed ``broadcast_buffers`` to
-    ``forward_sync_buffers``; older releases know only the first.
+    net's gradients. Recent PyTorch (2.13 here) deprecates ``broadcast_buffers``
+    for ``forward_sync_buffers``; older releases know only the first.
     """
     options = inspect.signature(torch.nn.parallel.DistributedDataParallel.__init__).parameters
     return {"forward_sync_buffers" if "forward_sync_buffers" in options else "broadcast_buffers": False}

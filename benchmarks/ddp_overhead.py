@@ -19,7 +19,15 @@ each of 2 ranks with the default net at d = 200 (X and Y each) and
   the default's model), as `fmmi.training` wraps it now (``broadcast_buffers=False``);
 * ``ddp_base_broadcast``: the same with DDP's default ``broadcast_buffers=True``,
   which sends the base's float64 maps from rank 0 before every forward pass
-  (how fmmi wrapped it before 2026-11-30).
+  (how fmmi wrapped it before 2026-11-30);
+* ``ddp_view``: ``ddp`` with ``gradient_as_bucket_view=True`` (the gradients
+  live in DDP's buckets, which saves copying them in and out every step);
+* ``ddp_fp16``: ``ddp`` with PyTorch's ``fp16_compress_hook`` (the buckets
+  are sent as float16, half the bytes, and cast back after the exchange;
+  its bfloat16 twin refuses gloo in torch 2.13);
+* ``ddp_view_fp16``: both;
+* ``ddp_bf16``: ``ddp`` with `fmmi.distributed.bfloat16_exchange`, the same
+  halving in bfloat16 (float32's range), which works on gloo.
 
 Milliseconds per call, the median of ``--reps`` after 10 warm-up calls.
 Then the whole training loop of `fmmi.training` (`benchmarks/throughput.py`'s
@@ -40,6 +48,7 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
+from torch.distributed.algorithms.ddp_comm_hooks import default_hooks
 
 from fmmi import distributed
 from fmmi.gaussian_base import GaussianBase, ResidualVelocity
@@ -81,12 +90,18 @@ def main() -> None:
     mixing = torch.randn(2 * args.dim, 2 * args.dim, generator=common, dtype=torch.float64) / (2 * args.dim) ** 0.5
     covariances = torch.eye(2 * args.dim), torch.eye(2 * args.dim) + mixing @ mixing.T
 
-    def variant(wrap: str, base: bool = False):
+    def variant(wrap: str, base: bool = False, view: bool = False, fp16: bool = False, bf16: bool = False):
         """A fresh net (each DDP wrapper hooks its own parameters), wrapped as ``wrap``, and one step of it."""
         net = VelocityMLP(2 * args.dim, generator=torch.Generator().manual_seed(0))
         model = ResidualVelocity(net, GaussianBase(*covariances, get_path("trigonometric"))) if base else net
         if wrap == "ddp":
-            model = torch.nn.parallel.DistributedDataParallel(model, **distributed.no_buffer_sync())
+            model = torch.nn.parallel.DistributedDataParallel(
+                model, gradient_as_bucket_view=view, **distributed.no_buffer_sync()
+            )
+            if fp16:
+                model.register_comm_hook(None, default_hooks.fp16_compress_hook)
+            if bf16:
+                model.register_comm_hook(None, distributed.bfloat16_exchange)
         elif wrap == "ddp_broadcast":
             model = torch.nn.parallel.DistributedDataParallel(model)
         parameters = list(net.parameters())
@@ -118,6 +133,10 @@ def main() -> None:
         "ddp_step_ms": timed(variant("ddp")[0], args.reps),
         "ddp_base_step_ms": timed(variant("ddp", base=True)[0], args.reps),
         "ddp_base_broadcast_step_ms": timed(variant("ddp_broadcast", base=True)[0], args.reps),
+        "ddp_view_step_ms": timed(variant("ddp", view=True)[0], args.reps),
+        "ddp_fp16_step_ms": timed(variant("ddp", fp16=True)[0], args.reps),
+        "ddp_view_fp16_step_ms": timed(variant("ddp", view=True, fp16=True)[0], args.reps),
+        "ddp_bf16_step_ms": timed(variant("ddp", bf16=True)[0], args.reps),
     }
     cpu = torch.device("cpu")
     hidden = distributed.is_distributed

@@ -52,3 +52,46 @@ def test_no_buffer_sync_names_an_option_of_this_torch():
     (name, value), *rest = no_buffer_sync().items()
     assert not rest and value is False
     assert name in inspect.signature(torch.nn.parallel.DistributedDataParallel.__init__).parameters
+
+
+EXCHANGE_SCRIPT = """
+import json
+import torch
+import torch.distributed as dist
+from fmmi import distributed
+
+dist.init_process_group("gloo")
+rank = dist.get_rank()
+torch.manual_seed(0)
+net = torch.nn.Linear(300, 40)
+ddp = torch.nn.parallel.DistributedDataParallel(net)
+ddp.register_comm_hook(None, distributed.bfloat16_exchange)
+inputs = torch.randn(2, 64, 300, generator=torch.Generator().manual_seed(1))
+ddp(inputs[rank]).square().mean().backward()
+averaged = torch.cat([p.grad.reshape(-1) for p in net.parameters()])
+# The exact average, from each rank's own gradient on a plain copy of the net.
+exact = []
+for r in range(2):
+    copy = torch.nn.Linear(300, 40)
+    copy.load_state_dict(net.state_dict())
+    copy(inputs[r]).square().mean().backward()
+    exact.append(torch.cat([p.grad.reshape(-1) for p in copy.parameters()]))
+scale = (exact[0].abs() + exact[1].abs()) / 2  # rounding errors scale with the halves, not their sum
+exact = (exact[0] + exact[1]) / 2
+error = ((averaged - exact).abs() / scale.clamp_min(1e-30)).max().item()
+if rank == 0:
+    changed = bool((averaged != exact).any())
+    print(json.dumps({"dtype": str(averaged.dtype), "max_relative_error": error, "changed": changed}))
+dist.destroy_process_group()
+"""
+
+
+def test_bfloat16_exchange_averages_gradients_across_gloo_ranks(tmp_path):
+    script = tmp_path / "exchange.py"
+    script.write_text(EXCHANGE_SCRIPT)
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    out = json.loads(_run([*torchrun, str(script)], tmp_path).strip().splitlines()[-1])
+    assert out["dtype"] == "torch.float32"  # written back into the float32 gradients
+    # bfloat16 keeps 8 significant bits: two roundings of the halves and one of their sum.
+    assert out["max_relative_error"] < 3 * 2.0**-8
+    assert out["changed"]  # the exchange did round (it is not a float32 all-reduce)

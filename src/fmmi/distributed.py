@@ -11,7 +11,9 @@ flow estimator works data-parallel without any change to the call:
   computed alike on every rank from the same rows; see `no_buffer_sync`); every
   rank draws its own ``batch_size // world_size`` rows per step from its own
   random stream, and gradients are averaged across ranks, so one step sees
-  ``batch_size`` rows in all, as in a single process;
+  ``batch_size`` rows in all, as in a single process (under mixed precision,
+  the default where the device has bfloat16 units, the average is taken in
+  bfloat16, see `bfloat16_exchange`);
 * the Monte-Carlo units of the estimate are dealt out to the ranks chunk by
   chunk and gathered with an all-reduce, so every rank ends with the same
   per-unit values, the same estimate and the same standard error;
@@ -37,6 +39,7 @@ __all__ = [
     "barrier",
     "bfloat16_exchange",
     "broadcast_seed",
+    "data_parallel",
     "init_from_environment",
     "shutdown",
     "is_distributed",
@@ -100,6 +103,19 @@ def bfloat16_exchange(state, bucket):
         return flat
 
     return dist.all_reduce(sent, async_op=True).get_future().then(unpack)
+
+
+def data_parallel(module: torch.nn.Module, *, exchange_in_bfloat16: bool) -> torch.nn.Module:
+    """``module`` wrapped in `DistributedDataParallel` as fmmi trains it.
+
+    Without the buffer broadcast (`no_buffer_sync`) and, with
+    ``exchange_in_bfloat16``, gradients averaged in bfloat16
+    (`bfloat16_exchange`); `fmmi.training` asks for that under mixed precision.
+    """
+    model = torch.nn.parallel.DistributedDataParallel(module, **no_buffer_sync())
+    if exchange_in_bfloat16:
+        model.register_comm_hook(None, bfloat16_exchange)
+    return model
 
 
 def init_from_environment(device: str = "auto") -> bool:

@@ -26,8 +26,8 @@ each of 2 ranks with the default net at d = 200 (X and Y each) and
   are sent as float16, half the bytes, and cast back after the exchange;
   its bfloat16 twin refuses gloo in torch 2.13);
 * ``ddp_view_fp16``: both;
-* ``ddp_bf16``: ``ddp`` with `fmmi.distributed.bfloat16_exchange`, the same
-  halving in bfloat16 (float32's range), which works on gloo.
+* ``ddp_bf16``: ``ddp`` with ``benchmarks/ddp_variants.py``'s bfloat16 hook,
+  the same halving in bfloat16 (float32's range), which works on gloo.
 
 Milliseconds per call, the median of ``--reps`` after 10 warm-up calls.
 Then the whole training loop of `fmmi.training` (`benchmarks/throughput.py`'s
@@ -57,6 +57,7 @@ from fmmi.paths import get_path
 
 sys.path.insert(0, str(Path(__file__).parent))
 import throughput  # noqa: E402  (the measurement of benchmarks/throughput.py)
+from ddp_variants import bf16_all_reduce  # noqa: E402
 
 
 def timed(step, reps: int) -> float:
@@ -101,7 +102,7 @@ def main() -> None:
             if fp16:
                 model.register_comm_hook(None, default_hooks.fp16_compress_hook)
             if bf16:
-                model.register_comm_hook(None, distributed.bfloat16_exchange)
+                model.register_comm_hook(None, bf16_all_reduce)
         elif wrap == "ddp_broadcast":
             model = torch.nn.parallel.DistributedDataParallel(model)
         parameters = list(net.parameters())

@@ -6,15 +6,13 @@
 
 ``--batch`` is the global batch (split over the ranks, as `fmmi.training`
 does). Variants of the `DistributedDataParallel` wrapper that
-`fmmi.training` makes (`fmmi.distributed.data_parallel`), patched in for
-the measurement only:
+`fmmi.training` makes, patched in for the measurement only:
 
-* ``base``: float32 gradient exchange, as fmmi wrapped nets until 2026-11-30;
+* ``base``: as fmmi builds it;
 * ``view``: ``gradient_as_bucket_view=True`` (no copy of the gradients into
   the communication buckets);
-* ``bf16``: gradients averaged in bfloat16 (`fmmi.distributed.bfloat16_exchange`:
-  half the bytes; PyTorch's ``bf16_compress_hook`` asks for NCCL), as fmmi
-  now does under mixed precision (the default where bfloat16 is fast);
+* ``bf16``: gradients all-reduced in bfloat16 (half the bytes; a hook
+  written here, since PyTorch's ``bf16_compress_hook`` asks for NCCL);
 * ``view+bf16``: both.
 
 Each variant is measured ``--reps`` times, alternating, with ``--steps``
@@ -30,6 +28,7 @@ import sys
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 
 from fmmi import distributed
 
@@ -39,13 +38,24 @@ import throughput  # noqa: E402  (the measurement of benchmarks/throughput.py)
 WRAPPER = torch.nn.parallel.DistributedDataParallel
 
 
-def wrapper(view: bool, bf16: bool):
-    """A stand-in for `fmmi.distributed.data_parallel` that builds the variant."""
+def bf16_all_reduce(state, bucket):
+    """Average a gradient bucket across ranks in bfloat16, then write it back in float32."""
+    buffer = bucket.buffer()
+    compressed = buffer.to(torch.bfloat16).div_(dist.get_world_size())
+    future = dist.all_reduce(compressed, async_op=True).get_future()
 
-    def make(module, **ignored):
-        ddp = WRAPPER(module, gradient_as_bucket_view=view, **distributed.no_buffer_sync())
+    def decompress(done):
+        buffer.copy_(done.value()[0])
+        return buffer
+
+    return future.then(decompress)
+
+
+def wrapper(view: bool, bf16: bool):
+    def make(module, **options):
+        ddp = WRAPPER(module, gradient_as_bucket_view=view, **options)
         if bf16:
-            ddp.register_comm_hook(None, distributed.bfloat16_exchange)
+            ddp.register_comm_hook(None, bf16_all_reduce)
         return ddp
 
     return make
@@ -65,10 +75,11 @@ def main() -> None:
     names = list(VARIANTS) if distributed.is_distributed() else ["base"]
     for rep in range(args.reps):
         for name in names:
-            distributed.data_parallel = wrapper(*VARIANTS[name])
+            torch.nn.parallel.DistributedDataParallel = wrapper(*VARIANTS[name])
             record = throughput.measure(args.dim, torch.device("cpu"), args.steps, args.batch, 256)
             if distributed.is_main_process():
                 print(json.dumps({"variant": name, "rep": rep, "global_batch": args.batch, **record}), flush=True)
+    torch.nn.parallel.DistributedDataParallel = WRAPPER
     distributed.shutdown()
 
 

@@ -11,9 +11,7 @@ flow estimator works data-parallel without any change to the call:
   computed alike on every rank from the same rows; see `no_buffer_sync`); every
   rank draws its own ``batch_size // world_size`` rows per step from its own
   random stream, and gradients are averaged across ranks, so one step sees
-  ``batch_size`` rows in all, as in a single process (under mixed precision,
-  the default where the device has bfloat16 units, the average is taken in
-  bfloat16, see `bfloat16_exchange`);
+  ``batch_size`` rows in all, as in a single process;
 * the Monte-Carlo units of the estimate are dealt out to the ranks chunk by
   chunk and gathered with an all-reduce, so every rank ends with the same
   per-unit values, the same estimate and the same standard error;
@@ -37,9 +35,7 @@ import torch.distributed as dist
 __all__ = [
     "all_reduce_sum",
     "barrier",
-    "bfloat16_exchange",
     "broadcast_seed",
-    "data_parallel",
     "init_from_environment",
     "shutdown",
     "is_distributed",
@@ -78,44 +74,6 @@ def no_buffer_sync() -> dict[str, bool]:
     """
     options = inspect.signature(torch.nn.parallel.DistributedDataParallel.__init__).parameters
     return {"forward_sync_buffers" if "forward_sync_buffers" in options else "broadcast_buffers": False}
-
-
-# No annotations: DDP checks them against its own classes, and postponed (string) ones fail that check.
-def bfloat16_exchange(state, bucket):
-    """A DDP communication hook that averages a gradient bucket across ranks in bfloat16.
-
-    Register it with ``ddp_model.register_comm_hook(None, bfloat16_exchange)``.
-    The bucket is divided by the number of ranks, rounded to bfloat16 (half
-    the bytes of float32, with float32's exponent range, so small gradients
-    do not underflow as in float16), summed by an asynchronous all-reduce and
-    written back into the float32 bucket. PyTorch's own
-    ``bf16_compress_hook`` does the same but refuses every backend except
-    NCCL and XCCL; this one also runs on gloo (CPUs). ``state`` is unused;
-    ``bucket`` is a `torch.distributed.GradBucket`; the result is a future
-    of the averaged bucket.
-    """
-    del state
-    flat = bucket.buffer()
-    sent = flat.to(torch.bfloat16).div_(dist.get_world_size())
-
-    def unpack(done: torch.futures.Future[list[torch.Tensor]]) -> torch.Tensor:
-        flat.copy_(done.value()[0])
-        return flat
-
-    return dist.all_reduce(sent, async_op=True).get_future().then(unpack)
-
-
-def data_parallel(module: torch.nn.Module, *, exchange_in_bfloat16: bool) -> torch.nn.Module:
-    """``module`` wrapped in `DistributedDataParallel` as fmmi trains it.
-
-    Without the buffer broadcast (`no_buffer_sync`) and, with
-    ``exchange_in_bfloat16``, gradients averaged in bfloat16
-    (`bfloat16_exchange`); `fmmi.training` asks for that under mixed precision.
-    """
-    model = torch.nn.parallel.DistributedDataParallel(module, **no_buffer_sync())
-    if exchange_in_bfloat16:
-        model.register_comm_hook(None, bfloat16_exchange)
-    return model
 
 
 def init_from_environment(device: str = "auto") -> bool:

@@ -100,9 +100,7 @@ def train_flow_matching(
         ema: Decay of the weight average (in (0, 1)), or None for the last weights.
         max_restarts: Restarts allowed by the fault rule.
         mixed_precision: Run the net's forward and backward passes under
-            bfloat16 autocast (weights, optimiser and loss stay float32);
-            under DDP, also average the gradients across ranks in bfloat16
-            (`fmmi.distributed.bfloat16_exchange`, half the bytes).
+            bfloat16 autocast (weights, optimiser and loss stay float32).
         checkpoint: File to write (and resume from).
         checkpoint_every: Steps between checkpoints.
         fingerprint: A string identifying the run's options and data.
@@ -123,8 +121,7 @@ def train_flow_matching(
         # Data-parallel (see fmmi.distributed): own rows per rank, averaged gradients.
         batch_size = max(1, batch_size // distributed.world_size())
         batches = distributed.local_generator(generator)
-        # Gradients computed in bfloat16 passes are also exchanged in bfloat16 (half the bytes).
-        model = distributed.data_parallel(net, exchange_in_bfloat16=mixed_precision)
+        model = nn.parallel.DistributedDataParallel(net, **distributed.no_buffer_sync())
         if checkpoint is not None:
             checkpoint = f"{os.fspath(checkpoint)}.rank{distributed.rank()}"
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)

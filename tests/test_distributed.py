@@ -29,17 +29,53 @@ def data_file(tmp_path_factory):
     return folder / "xy.npy"
 
 
-def test_two_gloo_ranks_agree_with_one_process(data_file, tmp_path):
+@pytest.fixture(scope="module")
+def single(data_file, tmp_path_factory):
+    out = _run([sys.executable, "-m", "fmmi", "estimate", str(data_file), *FLAGS], tmp_path_factory.mktemp("one"))
+    return json.loads(out)
+
+
+# Three folds over two gloo ranks: "auto" deals the folds out (rank 0 takes two, rank 1 one);
+# "rows" trains every net with DDP over both ranks.
+@pytest.mark.parametrize("parallel", ["auto", "rows"])
+def test_two_gloo_ranks_agree_with_one_process(data_file, single, tmp_path, parallel):
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
-    out = _run([*torchrun, "-m", "fmmi", "estimate", str(data_file), *FLAGS], tmp_path)
+    out = _run([*torchrun, "-m", "fmmi", "estimate", str(data_file), *FLAGS, "--parallel", parallel], tmp_path)
     lines = [line for line in out.splitlines() if line.startswith("{")]
     assert len(lines) == 1, out  # only rank 0 reports
-    parallel = json.loads(lines[0])
-    single = json.loads(_run([sys.executable, "-m", "fmmi", "estimate", str(data_file), *FLAGS], tmp_path))
-    assert parallel["interval_kind"] == single["interval_kind"] == "crossfit"
-    both = np.hypot(parallel["stderr"], single["stderr"])
-    assert abs(parallel["value"] - single["value"]) < 3 * both
-    assert abs(parallel["value"] - 1.0) < 0.2
+    parallel_result = json.loads(lines[0])
+    assert parallel_result["interval_kind"] == single["interval_kind"] == "crossfit"
+    assert len(parallel_result["fold_values"]) == 3  # every rank ends with every fold's estimate
+    assert parallel_result["n_mc"] == single["n_mc"]
+    both = np.hypot(parallel_result["stderr"], single["stderr"])
+    assert abs(parallel_result["value"] - single["value"]) < 3 * both
+    assert abs(parallel_result["value"] - 1.0) < 0.2
+    if parallel == "auto":  # each fold had its own random stream: the folds differ
+        assert len(set(parallel_result["fold_values"])) == 3
+
+
+def test_deal_folds_rule():
+    from fmmi.distributed import deal_folds
+
+    assert not deal_folds(5, "auto", ranks=1, backend="gloo")
+    assert deal_folds(5, "auto", ranks=2, backend="gloo")  # CPUs: 3 + 2 folds beat DDP
+    assert not deal_folds(5, "auto", ranks=2, backend="nccl")  # GPUs: 3 + 2 folds lose to DDP's 2.5 + 2.5
+    assert deal_folds(4, "auto", ranks=2, backend="nccl")
+    assert not deal_folds(1, "auto", ranks=2, backend="gloo")  # one split (monte_carlo): DDP
+    assert not deal_folds(5, "rows", ranks=2, backend="gloo")
+    assert deal_folds(5, "folds", ranks=2, backend="nccl")
+    with pytest.raises(ValueError, match="at least as many splits as ranks"):
+        deal_folds(1, "folds", ranks=2, backend="gloo")
+    with pytest.raises(ValueError, match="parallel must be one of"):
+        deal_folds(5, "threads", ranks=2, backend="gloo")
+
+
+def test_share_arrays_in_one_process():
+    from fmmi.distributed import share_arrays
+
+    parts = {0: np.arange(3.0), 1: np.array([7.0])}
+    shared = share_arrays(parts, 2)
+    assert [list(a) for a in shared] == [[0.0, 1.0, 2.0], [7.0]]
 
 
 def test_no_buffer_sync_names_an_option_of_this_torch():

@@ -193,6 +193,13 @@ def _add_estimator_flags(parser: argparse.ArgumentParser) -> None:
         help="train under bfloat16 autocast: auto (where the device has bf16 units; default), on, off",
     )
     parser.add_argument(
+        "--parallel",
+        default="auto",
+        choices=["auto", "folds", "rows"],
+        help="under torchrun: folds (each rank trains whole folds), rows (DDP: every net over all ranks), "
+        "auto (folds on CPUs or when the ranks divide the folds; default)",
+    )
+    parser.add_argument(
         "--checkpoint",
         metavar="DIR",
         help="write training checkpoints to DIR; the same command resumes a killed run from them",
@@ -222,6 +229,7 @@ def _estimator_options(args: argparse.Namespace) -> dict:
         dequantize=args.dequantize,
         device=args.device,
         mixed_precision=MIXED_PRECISION[args.mixed_precision],
+        parallel=args.parallel,
         progress=not args.no_progress and not args.json and os.environ.get("RANK", "0") == "0",
     )
 

@@ -27,15 +27,20 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
 import torch.distributed as dist
 
 __all__ = [
+    "PARALLEL_MODES",
     "all_reduce_sum",
+    "alone",
     "barrier",
     "broadcast_seed",
+    "deal_folds",
     "init_from_environment",
     "shutdown",
     "is_distributed",
@@ -43,13 +48,82 @@ __all__ = [
     "local_generator",
     "no_buffer_sync",
     "rank",
+    "share_arrays",
     "world_size",
 ]
 
+PARALLEL_MODES = ("auto", "folds", "rows")
+
+# Depth of `alone` blocks: inside one, this process acts as a single process.
+_alone = 0
+
 
 def is_distributed() -> bool:
-    """True inside an initialised process group of more than one rank."""
-    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+    """True inside an initialised process group of more than one rank (and outside `alone`)."""
+    return _alone == 0 and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+@contextmanager
+def alone() -> Iterator[None]:
+    """Within this block each rank works as a single process (no DDP, no sharing of Monte-Carlo units).
+
+    Used for work dealt out whole to the ranks (the folds of a cross-fitted
+    estimate, see `deal_folds`); the results are shared afterwards (`share_arrays`).
+    """
+    global _alone
+    _alone += 1
+    try:
+        yield
+    finally:
+        _alone -= 1
+
+
+def deal_folds(n_splits: int, parallel: str, ranks: int | None = None, backend: str | None = None) -> bool:
+    """Whether the splits of a cross-fitted estimate go whole to the ranks (True) or each net trains over all ranks.
+
+    ``parallel="folds"``: rank r trains and reads the splits r, r + K, ...
+    with no communication until the fold results are shared; it needs at
+    least as many splits as ranks. ``"rows"``: every net is trained with DDP
+    over all ranks. ``"auto"``: folds when there are at least as many splits
+    as ranks and either the ranks divide them evenly or the backend is gloo
+    (CPUs, where DDP's gradient exchange costs about as much as the compute
+    of the batch; see the README); rows otherwise. ``ranks`` and ``backend``
+    default to the current process group's.
+    """
+    if parallel not in PARALLEL_MODES:
+        raise ValueError(f"parallel must be one of {list(PARALLEL_MODES)}, got {parallel!r}")
+    ranks = world_size() if ranks is None else ranks
+    if ranks <= 1:
+        return False
+    if parallel == "folds":
+        if n_splits < ranks:
+            raise ValueError(
+                f"parallel='folds' needs at least as many splits as ranks: {n_splits} split(s) for {ranks} ranks "
+                "(use more folds, or parallel='rows')"
+            )
+        return True
+    if parallel == "rows":
+        return False
+    backend = dist.get_backend() if backend is None else backend
+    return n_splits >= ranks and (n_splits % ranks == 0 or backend == "gloo")
+
+
+def share_arrays(mine: dict[int, np.ndarray], count: int) -> list[np.ndarray]:
+    """The ``count`` 1-D float arrays of which each rank holds some (``mine``, by index), on every rank.
+
+    Every index must be held by exactly one rank. Two all-reduces: the
+    sizes, then the values (zeros where a rank holds nothing).
+    """
+    sizes = np.zeros(count)
+    for i, values in mine.items():
+        sizes[i] = values.size
+    sizes = all_reduce_sum(sizes).astype(int)
+    ends = np.cumsum(sizes)
+    flat = np.zeros(int(ends[-1]) if count else 0)
+    for i, values in mine.items():
+        flat[ends[i] - sizes[i] : ends[i]] = values
+    flat = all_reduce_sum(flat)
+    return [flat[end - size : end] for size, end in zip(sizes, ends)]
 
 
 def rank() -> int:

@@ -320,6 +320,7 @@ class FlowEstimator:
         device: str | torch.device = "auto",
         dtype: torch.dtype = torch.float32,
         mixed_precision: bool | str = "auto",
+        parallel: str = "auto",
         progress: bool = False,
     ) -> None:
         # Stored unchanged, as given; checked in fit (scikit-learn's convention).
@@ -352,6 +353,7 @@ class FlowEstimator:
             "interval": INTERVALS,
             "time_density": TIME_DENSITIES,
             "time_features": TIME_FEATURES,
+            "parallel": distributed.PARALLEL_MODES,
             **self._extra_choices,
         }
         for name, allowed in choices.items():
@@ -521,18 +523,20 @@ class FlowEstimator:
         data = self._start(data)
         self.dims_ = tuple(a.shape[1] for a in data)
         splits = self._splits(data)
-        fold_values, units, n_train = [], [], []
+        n_train = [int(train_rows[-1].size) for train_rows, _ in splits]
         self.fold_flows_ = []
         self.preprocessing_ = []
-        for split, (train_rows, eval_rows) in enumerate(splits):
-            label = f"fold {split + 1}/{len(splits)}" if len(splits) > 1 else ""
-            flows = self._fit_flows(self._take(data, train_rows), label, key=f"fold{split + 1}")
-            values = self._read(flows, self._take(data, eval_rows), split)
-            self.fold_flows_.append(flows)
-            fold_values.append(float(values.mean()))
-            units.append(values)
-            n_train.append(int(train_rows[-1].size))
-        self.flows_ = self.fold_flows_[0]
+        if distributed.deal_folds(len(splits), self.parallel):
+            units = self._fit_read_dealt(data, splits)
+        else:
+            units = []
+            for split, (train_rows, eval_rows) in enumerate(splits):
+                label = f"fold {split + 1}/{len(splits)}" if len(splits) > 1 else ""
+                flows = self._fit_flows(self._take(data, train_rows), label, key=f"fold{split + 1}")
+                units.append(self._read(flows, self._take(data, eval_rows), split))
+                self.fold_flows_.append(flows)
+        fold_values = [float(values.mean()) for values in units]
+        self.flows_ = next(flows for flows in self.fold_flows_ if flows is not None)
         self.n_train_ = n_train[0]
         self.contributions_ = np.concatenate(units)
         # Units index the rows of the last group (the targets of an entropy difference).
@@ -558,6 +562,34 @@ class FlowEstimator:
             fold_values=tuple(fold_values),
             start=start,
         )
+
+    def _fit_read_dealt(self, data: tuple[np.ndarray, ...], splits: list) -> list[np.ndarray]:
+        """Splits dealt out whole to the ranks (`fmmi.distributed.deal_folds`); every rank gets all per-unit values.
+
+        Rank r trains and reads splits r, r + K, ... as a single process,
+        each split with its own random stream drawn from the shared one (so
+        the result does not depend on which rank took which split, only on
+        the seed). ``fold_flows_`` and ``preprocessing_`` hold None for the
+        splits of other ranks.
+        """
+        me, ranks = distributed.rank(), distributed.world_size()
+        seeds = torch.randint(2**62, (len(splits),), generator=self.generator_).tolist()
+        shared, mine = self.generator_, {}
+        try:
+            for split, (train_rows, eval_rows) in enumerate(splits):
+                if split % ranks != me:
+                    self.fold_flows_.append(None)
+                    self.preprocessing_.append(None)
+                    continue
+                self.generator_ = torch.Generator().manual_seed(seeds[split])
+                label = f"fold {split + 1}/{len(splits)}"
+                with distributed.alone():
+                    flows = self._fit_flows(self._take(data, train_rows), label, key=f"fold{split + 1}")
+                    mine[split] = self._read(flows, self._take(data, eval_rows), split)
+                self.fold_flows_.append(flows)
+        finally:
+            self.generator_ = shared
+        return distributed.share_arrays(mine, len(splits))
 
     def _splits(self, data: tuple[np.ndarray, ...]) -> list[tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]]:
         """(train rows, eval rows) per split; one index array per group of rows."""

@@ -149,6 +149,14 @@ class FMMI(FlowEstimator):
             and ``dtype`` is float32; the value used is ``mixed_precision_``).
             The divergence and the estimate are computed in ``dtype`` and
             accumulated in float64.
+        parallel: How a cross-fitted estimate uses the ranks of a
+            torch.distributed process group (ignored in a single process):
+            ``"folds"`` deals the K folds out whole (each rank trains and
+            reads its folds alone; no gradient exchange), ``"rows"`` trains
+            every net with DDP over all ranks, ``"auto"`` takes folds when
+            there are at least as many folds as ranks and the ranks divide
+            them or the backend is gloo (see `fmmi.distributed.deal_folds`).
+            One-split runs (``interval="monte_carlo"``) always use rows.
         progress: Show a progress bar while training.
 
     Attributes:

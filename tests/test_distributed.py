@@ -88,3 +88,41 @@ def test_no_buffer_sync_names_an_option_of_this_torch():
     (name, value), *rest = no_buffer_sync().items()
     assert not rest and value is False
     assert name in inspect.signature(torch.nn.parallel.DistributedDataParallel.__init__).parameters
+
+
+DEALT_SCRIPT = """
+import json
+import fmmi
+from fmmi import distributed
+from fmmi.distributions import CorrelatedGaussian
+
+distributed.init_from_environment("cpu")
+x, y = CorrelatedGaussian.paired(2, 1.0).sample(1500, random_state=0)
+est = fmmi.FMMI(steps=200, hidden=32, n_folds=3, parallel="folds", random_state=0, device="cpu")
+result = est.fit_estimate(x, y)
+again = est.estimate(x[:500], y[:500])  # with this rank's first fold's nets and preprocessing
+record = {
+    "rank": distributed.rank(),
+    "value": result.value,
+    "folds": list(result.fold_values),
+    "held": [flows is not None for flows in est.fold_flows_],
+    "again": again.value,
+}
+print(json.dumps(record), flush=True)
+distributed.shutdown()
+"""
+
+
+def test_folds_dealt_to_ranks_give_every_rank_the_result(tmp_path):
+    script = tmp_path / "dealt.py"
+    script.write_text(DEALT_SCRIPT)
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    torchrun += ["--tee", "1"]  # both ranks' output
+    out = _run([*torchrun, str(script)], tmp_path)
+    records = sorted((json.loads(line[line.index("{") :]) for line in out.splitlines() if "{" in line), key=str)
+    by_rank = {r["rank"]: r for r in records}
+    assert set(by_rank) == {0, 1}
+    assert by_rank[0]["held"] == [True, False, True] and by_rank[1]["held"] == [False, True, False]
+    assert by_rank[0]["value"] == by_rank[1]["value"] and by_rank[0]["folds"] == by_rank[1]["folds"]
+    for record in by_rank.values():
+        assert abs(record["again"] - 1.0) < 0.5  # a sane reading from the rank's own nets

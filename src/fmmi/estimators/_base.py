@@ -499,6 +499,7 @@ class FlowEstimator:
         self.n_train_ = data[-1].shape[0]
         self.preprocessing_ = []
         self.flows_ = self._fit_flows(data)
+        self._flows_split = 0  # the split whose preprocessing goes with flows_
 
     def _estimate(self, data: tuple[np.ndarray, ...]) -> MIResult:
         if not hasattr(self, "flows_"):
@@ -511,7 +512,7 @@ class FlowEstimator:
                 raise ValueError(f"need at least 2 rows to estimate, got {count}")
         start = time.perf_counter()
         data = self._dequantize(data)
-        values = self._read(self.flows_, data)
+        values = self._read(self.flows_, data, self._flows_split)
         self.contributions_ = values
         return self._monte_carlo_result(
             values, n_train=self.n_train_, n_eval=data[-1].shape[0], start=start, flows=self.flows_
@@ -536,7 +537,9 @@ class FlowEstimator:
                 units.append(self._read(flows, self._take(data, eval_rows), split))
                 self.fold_flows_.append(flows)
         fold_values = [float(values.mean()) for values in units]
-        self.flows_ = next(flows for flows in self.fold_flows_ if flows is not None)
+        # With the folds dealt out, a rank holds only its own folds' flows.
+        self._flows_split = next(i for i, flows in enumerate(self.fold_flows_) if flows is not None)
+        self.flows_ = self.fold_flows_[self._flows_split]
         self.n_train_ = n_train[0]
         self.contributions_ = np.concatenate(units)
         # Units index the rows of the last group (the targets of an entropy difference).

@@ -166,6 +166,9 @@ class FMMI(FlowEstimator):
             standardised units.
         history_: Its training loss per step, shape (steps,).
         flows_: ``[(sign, flow), ...]`` of the first split; ``fold_flows_`` all splits.
+            With the folds dealt out to torch.distributed ranks, a rank holds
+            only its own: ``fold_flows_`` is None for the others' splits and
+            ``flows_`` is this rank's first.
         contributions_: Per-unit values of the estimate from the last
             estimate, all folds together; their mean is the Monte-Carlo
             estimate.

@@ -12,6 +12,7 @@ from fmmi.distributions import CorrelatedGaussian
 
 FLAGS = ["--steps", "1500", "--hidden", "64", "--folds", "3", "--seed", "0", "--json", "--no-progress"]
 FLAGS += ["--device", "cpu"]
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
 
 
 def _run(command, tmp_path):
@@ -39,8 +40,7 @@ def single(data_file, tmp_path_factory):
 # "rows" trains every net with DDP over both ranks.
 @pytest.mark.parametrize("parallel", ["auto", "rows"])
 def test_two_gloo_ranks_agree_with_one_process(data_file, single, tmp_path, parallel):
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
-    out = _run([*torchrun, "-m", "fmmi", "estimate", str(data_file), *FLAGS, "--parallel", parallel], tmp_path)
+    out = _run([*TORCHRUN, "-m", "fmmi", "estimate", str(data_file), *FLAGS, "--parallel", parallel], tmp_path)
     lines = [line for line in out.splitlines() if line.startswith("{")]
     assert len(lines) == 1, out  # only rank 0 reports
     parallel_result = json.loads(lines[0])
@@ -116,10 +116,8 @@ distributed.shutdown()
 def test_folds_dealt_to_ranks_give_every_rank_the_result(tmp_path):
     script = tmp_path / "dealt.py"
     script.write_text(DEALT_SCRIPT)
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
-    torchrun += ["--tee", "1"]  # both ranks' output
-    out = _run([*torchrun, str(script)], tmp_path)
-    records = sorted((json.loads(line[line.index("{") :]) for line in out.splitlines() if "{" in line), key=str)
+    out = _run([*TORCHRUN, "--tee", "1", str(script)], tmp_path)  # --tee: both ranks' output
+    records = [json.loads(line[line.index("{") :]) for line in out.splitlines() if "{" in line]
     by_rank = {r["rank"]: r for r in records}
     assert set(by_rank) == {0, 1}
     assert by_rank[0]["held"] == [True, False, True] and by_rank[1]["held"] == [False, True, False]

@@ -32,6 +32,7 @@ Two kinds of interval (named on every result by ``interval_kind``):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import json
@@ -527,15 +528,7 @@ class FlowEstimator:
         n_train = [int(train_rows[-1].size) for train_rows, _ in splits]
         self.fold_flows_ = []
         self.preprocessing_ = []
-        if distributed.deal_folds(len(splits), self.parallel):
-            units = self._fit_read_dealt(data, splits)
-        else:
-            units = []
-            for split, (train_rows, eval_rows) in enumerate(splits):
-                label = f"fold {split + 1}/{len(splits)}" if len(splits) > 1 else ""
-                flows = self._fit_flows(self._take(data, train_rows), label, key=f"fold{split + 1}")
-                units.append(self._read(flows, self._take(data, eval_rows), split))
-                self.fold_flows_.append(flows)
+        units = self._fit_read_splits(data, splits)
         fold_values = [float(values.mean()) for values in units]
         # With the folds dealt out, a rank holds only its own folds' flows.
         self._flows_split = next(i for i, flows in enumerate(self.fold_flows_) if flows is not None)
@@ -566,33 +559,37 @@ class FlowEstimator:
             start=start,
         )
 
-    def _fit_read_dealt(self, data: tuple[np.ndarray, ...], splits: list) -> list[np.ndarray]:
-        """Splits dealt out whole to the ranks (`fmmi.distributed.deal_folds`); every rank gets all per-unit values.
+    def _fit_read_splits(self, data: tuple[np.ndarray, ...], splits: list) -> list[np.ndarray]:
+        """Train on each split's training rows and read its held-out rows; per-unit values of every split.
 
-        Rank r trains and reads splits r, r + K, ... as a single process,
-        each split with its own random stream drawn from the shared one (so
-        the result does not depend on which rank took which split, only on
-        the seed). ``fold_flows_`` and ``preprocessing_`` hold None for the
-        splits of other ranks.
+        In one process (or with ``parallel="rows"``) the splits run in turn on
+        the shared random stream. With the splits dealt out to the ranks
+        (`fmmi.distributed.deal_folds`), rank r trains and reads splits r,
+        r + K, ... as a single process, each with its own random stream drawn
+        from the shared one (so the result does not depend on which rank took
+        which split), and the values are shared at the end; ``fold_flows_``
+        and ``preprocessing_`` hold None for the splits of other ranks.
         """
+        dealt = distributed.deal_folds(len(splits), self.parallel)
         me, ranks = distributed.rank(), distributed.world_size()
-        seeds = torch.randint(2**62, (len(splits),), generator=self.generator_).tolist()
+        seeds = torch.randint(2**62, (len(splits),), generator=self.generator_).tolist() if dealt else None
         shared, mine = self.generator_, {}
         try:
             for split, (train_rows, eval_rows) in enumerate(splits):
-                if split % ranks != me:
+                if dealt and split % ranks != me:
                     self.fold_flows_.append(None)
                     self.preprocessing_.append(None)
                     continue
-                self.generator_ = torch.Generator().manual_seed(seeds[split])
-                label = f"fold {split + 1}/{len(splits)}"
-                with distributed.alone():
+                if dealt:
+                    self.generator_ = torch.Generator().manual_seed(seeds[split])
+                label = f"fold {split + 1}/{len(splits)}" if len(splits) > 1 else ""
+                with distributed.alone() if dealt else contextlib.nullcontext():
                     flows = self._fit_flows(self._take(data, train_rows), label, key=f"fold{split + 1}")
                     mine[split] = self._read(flows, self._take(data, eval_rows), split)
                 self.fold_flows_.append(flows)
         finally:
             self.generator_ = shared
-        return distributed.share_arrays(mine, len(splits))
+        return distributed.share_arrays(mine, len(splits)) if dealt else [mine[i] for i in range(len(splits))]
 
     def _splits(self, data: tuple[np.ndarray, ...]) -> list[tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]]:
         """(train rows, eval rows) per split; one index array per group of rows."""

@@ -127,3 +127,29 @@ def test_report_counts_intervals_containing_the_truth(tmp_path):
         handle.writelines(json.dumps(r) + "\n" for r in records)
     text = write_report(tmp_path, plot=False).read_text()
     assert "| fmmi | 100 | 1 | 4 (1) | 0.107 | 1/1 | 2/3 (crossfit, monte_carlo) | 1.0 |" in text
+
+
+def test_report_per_seed_and_per_mi_level(tmp_path):
+    def record(task_id, truth, seed, estimate, interval=None):
+        return dict(
+            task_id=task_id, true_mi=truth, estimator="fmmi", n=100, seed=seed, estimate=estimate,
+            interval=interval, interval_kind="crossfit", success=estimate is not None, seconds=2.0,
+        )  # fmt: skip
+
+    records = [
+        record("highmi-gaussian-1v1-mi2", 2.0, 0, 2.1, [1.9, 2.2]),
+        record("highmi-gaussian-2v2-mi2", 2.00000001, 0, 1.7, [1.6, 1.8]),  # same level, a float apart
+        record("highmi-gaussian-1v1-mi2", 2.0, 1, 2.3),
+        record("highmi-gaussian-2v2-mi2", 2.00000001, 1, None),  # failed
+        record("highmi-gaussian-1v1-mi0", 0.0, 0, 0.05),
+    ]
+    with open(tmp_path / runner.RECORDS, "w") as handle:
+        handle.writelines(json.dumps(r) + "\n" for r in records)
+    text = write_report(tmp_path, plot=False).read_text()
+    # Seed 0: errors 0.1, 0.3, 0.05 (MAE 0.15), both MI = 2 tasks solved, one of two intervals covers.
+    assert "| fmmi | 100 | 0 | 3 | 0 | 0.150 | 2/2 | 1/2 | 2.0 |" in text
+    # Seed 1: one run failed, the other 0.3 off; no interval.
+    assert "| fmmi | 100 | 1 | 2 | 1 | 0.300 | 1/1 | 0/0 | 2.0 |" in text
+    # MI levels pooled over tasks and seeds: 0 -> 0.05; 2 -> mean(0.1, 0.3, 0.3).
+    assert "| estimator | n | 0 | 2 | runs | s per run |" in text
+    assert "| fmmi | 100 | 0.050 | 0.233 | 4 | 2.0 |" in text

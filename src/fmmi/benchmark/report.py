@@ -11,7 +11,16 @@ import numpy as np
 from ..io import atomic_write_text
 from .runner import load_records
 
-__all__ = ["summarise", "markdown_table", "estimator_table", "side_by_side", "write_report", "SOLVED_RATIO"]
+__all__ = [
+    "summarise",
+    "markdown_table",
+    "estimator_table",
+    "seed_table",
+    "level_table",
+    "side_by_side",
+    "write_report",
+    "SOLVED_RATIO",
+]
 
 # BMI's rule: an estimate solves a task when |log(estimate / truth)| < log 1.5.
 SOLVED_RATIO = 1.5
@@ -107,6 +116,62 @@ def estimator_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def seed_table(records: list[dict]) -> str:
+    """Per estimator, n and seed: MAE over the tasks that seed ran, tasks it solved, intervals, seconds.
+
+    The spread of these lines is how much one sweep's summary would move with
+    another seed; the "Per estimator" table judges tasks on the mean over seeds.
+    """
+    lines = [
+        "| estimator | n | seed | tasks | failed | MAE over tasks | tasks solved | intervals containing the truth "
+        "| s per run |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (estimator, n), group in _groups(records, ("estimator", "n")).items():
+        for seed, runs in sorted(_groups(group, ("seed",)).items(), key=lambda item: str(item[0])):
+            ok = [r for r in runs if r.get("success")]
+            errors = [abs(r["estimate"] - r["true_mi"]) for r in ok]
+            rated = [r for r in ok if r["true_mi"] > 0]
+            solved = sum(bool(_solved(r["estimate"], r["true_mi"])) for r in rated)
+            with_interval = [r for r in ok if r.get("interval") is not None]
+            covered = sum(r["interval"][0] <= r["true_mi"] <= r["interval"][1] for r in with_interval)
+            mae = f"{np.mean(errors):.3f}" if errors else "n/a"
+            seconds = f"{np.mean([r['seconds'] for r in ok]):.1f}" if ok else "n/a"
+            lines.append(
+                f"| {estimator} | {n} | {seed[0]} | {len({r['task_id'] for r in runs})} | {len(runs) - len(ok)} "
+                f"| {mae} | {solved}/{len(rated)} | {covered}/{len(with_interval)} | {seconds} |"
+            )
+    return "\n".join(lines)
+
+
+def level_table(records: list[dict]) -> str:
+    """MAE per estimator at each true MI (rounded to 6 decimals), pooled over the tasks and seeds at that level.
+
+    For suites such as ``highmi`` whose tasks share a few MI levels across dimensions.
+    """
+    ok = [r for r in records if r.get("success")]
+    levels = sorted({round(r["true_mi"], 6) for r in ok})
+    lines = [
+        "| estimator | n | " + " | ".join(f"{level:g}" for level in levels) + " | runs | s per run |",
+        "|---|---|" + "---|" * len(levels) + "---|---|",
+    ]
+    for (estimator, n), group in _groups(ok, ("estimator", "n")).items():
+        cells = []
+        for level in levels:
+            errors = [abs(r["estimate"] - r["true_mi"]) for r in group if round(r["true_mi"], 6) == level]
+            cells.append(f"{np.mean(errors):.3f}" if errors else "")
+        seconds = np.mean([r["seconds"] for r in group])
+        lines.append(f"| {estimator} | {n} | " + " | ".join(cells) + f" | {len(group)} | {seconds:.1f} |")
+    return "\n".join(lines)
+
+
+def _groups(records: list[dict], keys: tuple[str, ...]) -> dict[tuple, list[dict]]:
+    groups: dict[tuple, list[dict]] = {}
+    for record in records:
+        groups.setdefault(tuple(record.get(key) for key in keys), []).append(record)
+    return groups
+
+
 def side_by_side(rows: list[dict]) -> str:
     """Task by task: the truth and each estimator's mean estimate (``*``: not solved by BMI's rule)."""
     estimators = list(dict.fromkeys(r["estimator"] for r in rows))
@@ -158,6 +223,13 @@ def write_report(
             "contains the true MI, of the runs that report one, and which kind of interval they carry.",
             "## Per estimator",
             estimator_table(rows),
+            "## Per seed",
+            seed_table(records),
+            *(
+                ["## MAE by true MI (tasks and seeds at the same MI pooled)", level_table(highmi)]
+                if (highmi := [r for r in records if str(r["task_id"]).startswith("highmi-")])
+                else []
+            ),
             "## Task by task (mean estimate; * not solved)",
             side_by_side(rows),
             "## All rows",

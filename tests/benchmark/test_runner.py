@@ -142,6 +142,7 @@ def test_report_per_seed_and_per_mi_level(tmp_path):
         record("highmi-gaussian-1v1-mi2", 2.0, 1, 2.3),
         record("highmi-gaussian-2v2-mi2", 2.00000001, 1, None),  # failed
         record("highmi-gaussian-1v1-mi0", 0.0, 0, 0.05),
+        record("highmi-gaussian-1v1-mi0", 0.0, 10, 0.0),  # seed 10 is listed after seed 1
     ]
     with open(tmp_path / runner.RECORDS, "w") as handle:
         handle.writelines(json.dumps(r) + "\n" for r in records)
@@ -150,6 +151,8 @@ def test_report_per_seed_and_per_mi_level(tmp_path):
     assert "| fmmi | 100 | 0 | 3 | 0 | 0.150 | 2/2 | 1/2 | 2.0 |" in text
     # Seed 1: one run failed, the other 0.3 off; no interval.
     assert "| fmmi | 100 | 1 | 2 | 1 | 0.300 | 1/1 | 0/0 | 2.0 |" in text
-    # MI levels pooled over tasks and seeds: 0 -> 0.05; 2 -> mean(0.1, 0.3, 0.3).
+    seed_10 = "| fmmi | 100 | 10 | 1 | 0 | 0.000 | 0/0 | 0/0 | 2.0 |"
+    assert text.index("| fmmi | 100 | 1 | 2 |") < text.index(seed_10)
+    # MI levels pooled over tasks and seeds: 0 -> mean(0.05, 0); 2 -> mean(0.1, 0.3, 0.3).
     assert "| estimator | n | 0 | 2 | runs | s per run |" in text
-    assert "| fmmi | 100 | 0.050 | 0.233 | 4 | 2.0 |" in text
+    assert "| fmmi | 100 | 0.025 | 0.233 | 5 | 2.0 |" in text

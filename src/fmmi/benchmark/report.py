@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -128,7 +129,7 @@ def seed_table(records: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for (estimator, n), group in _groups(records, ("estimator", "n")).items():
-        for seed, runs in sorted(_groups(group, ("seed",)).items(), key=lambda item: str(item[0])):
+        for seed, runs in sorted(_groups(group, ("seed",)).items(), key=lambda item: _seed_order(item[0][0])):
             ok = [r for r in runs if r.get("success")]
             errors = [abs(r["estimate"] - r["true_mi"]) for r in ok]
             rated = [r for r in ok if r["true_mi"] > 0]
@@ -163,6 +164,11 @@ def level_table(records: list[dict]) -> str:
         seconds = np.mean([r["seconds"] for r in group])
         lines.append(f"| {estimator} | {n} | " + " | ".join(cells) + f" | {len(group)} | {seconds:.1f} |")
     return "\n".join(lines)
+
+
+def _seed_order(seed: Any) -> tuple:
+    """Integer seeds in numeric order (2 before 10), anything else after them as text."""
+    return (0, seed, "") if isinstance(seed, int) else (1, 0, str(seed))
 
 
 def _groups(records: list[dict], keys: tuple[str, ...]) -> dict[tuple, list[dict]]:

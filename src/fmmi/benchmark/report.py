@@ -39,11 +39,9 @@ def summarise(records: list[dict]) -> list[dict]:
     Also ``covered`` of ``with_interval`` runs whose 95% interval contains the
     true MI, and the ``interval_kinds`` they carried.
     """
-    groups: dict[tuple, list[dict]] = {}
-    for record in records:
-        groups.setdefault((record["task_id"], record["estimator"], record["n"]), []).append(record)
     rows = []
-    for (task_id, estimator, n), group in groups.items():  # in the order the sweep ran them
+    # In the order the sweep ran them.
+    for (task_id, estimator, n), group in _groups(records, ("task_id", "estimator", "n")).items():
         ok = [r for r in group if r.get("success")]
         truth = group[0]["true_mi"]
         estimates = np.array([r["estimate"] for r in ok])
@@ -97,24 +95,33 @@ def estimator_table(rows: list[dict]) -> str:
         "| s per run | devices |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    keys = dict.fromkeys((r["estimator"], r["n"]) for r in rows)
-    for estimator, n in keys:
-        chosen = [r for r in rows if (r["estimator"], r["n"]) == (estimator, n)]
-        ok = [r for r in chosen if math.isfinite(r["mean_estimate"])]
-        rated = [r for r in ok if r["true_mi"] > 0]
-        solved = sum(bool(_solved(r["mean_estimate"], r["true_mi"])) for r in rated)
-        mae = np.mean([r["mae"] for r in ok]) if ok else float("nan")
-        seconds = np.mean([r["seconds"] for r in ok]) if ok else float("nan")
-        with_interval = sum(r["with_interval"] for r in ok)
-        kinds = ", ".join(sorted({kind for r in ok for kind in r["interval_kinds"]}))
-        coverage = f"{sum(r['covered'] for r in ok)}/{with_interval} ({kinds})" if with_interval else "n/a"
+    for (estimator, n), chosen in _groups(rows, ("estimator", "n")).items():
+        a = _aggregate(chosen)
+        kinds = ", ".join(a["kinds"])
+        coverage = f"{a['covered']}/{a['with_interval']} ({kinds})" if a["with_interval"] else "n/a"
         devices = ", ".join(sorted({d for r in chosen for d in r.get("devices", ["cpu"])}))
         lines.append(
-            f"| {estimator} | {n} | {len(chosen)} | {sum(r['runs'] for r in chosen)} "
-            f"({sum(r['failed'] for r in chosen)}) | {mae:.3f} | {solved}/{len(rated)} | {coverage} | {seconds:.1f} "
-            f"| {devices} |"
+            f"| {estimator} | {n} | {len(chosen)} | {a['runs']} ({a['failed']}) | {a['mae']:.3f} "
+            f"| {a['solved']}/{a['rated']} | {coverage} | {a['seconds']:.1f} | {devices} |"
         )
     return "\n".join(lines)
+
+
+def _aggregate(rows: list[dict]) -> dict:
+    """Totals over rows of `summarise`: runs, failures, MAE over tasks, tasks solved by their mean, intervals."""
+    ok = [r for r in rows if math.isfinite(r["mean_estimate"])]
+    rated = [r for r in ok if r["true_mi"] > 0]
+    return {
+        "runs": sum(r["runs"] for r in rows),
+        "failed": sum(r["failed"] for r in rows),
+        "mae": float(np.mean([r["mae"] for r in ok])) if ok else float("nan"),
+        "solved": sum(bool(_solved(r["mean_estimate"], r["true_mi"])) for r in rated),
+        "rated": len(rated),
+        "covered": sum(r["covered"] for r in ok),
+        "with_interval": sum(r["with_interval"] for r in ok),
+        "kinds": sorted({kind for r in ok for kind in r["interval_kinds"]}),
+        "seconds": float(np.mean([r["seconds"] for r in ok])) if ok else float("nan"),
+    }
 
 
 def seed_table(records: list[dict]) -> str:
@@ -129,18 +136,12 @@ def seed_table(records: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for (estimator, n), group in _groups(records, ("estimator", "n")).items():
-        for seed, runs in sorted(_groups(group, ("seed",)).items(), key=lambda item: _seed_order(item[0][0])):
-            ok = [r for r in runs if r.get("success")]
-            errors = [abs(r["estimate"] - r["true_mi"]) for r in ok]
-            rated = [r for r in ok if r["true_mi"] > 0]
-            solved = sum(bool(_solved(r["estimate"], r["true_mi"])) for r in rated)
-            with_interval = [r for r in ok if r.get("interval") is not None]
-            covered = sum(r["interval"][0] <= r["true_mi"] <= r["interval"][1] for r in with_interval)
-            mae = f"{np.mean(errors):.3f}" if errors else "n/a"
-            seconds = f"{np.mean([r['seconds'] for r in ok]):.1f}" if ok else "n/a"
+        for (seed,), runs in sorted(_groups(group, ("seed",)).items(), key=lambda item: _seed_order(item[0][0])):
+            rows = summarise(runs)
+            a = _aggregate(rows)
             lines.append(
-                f"| {estimator} | {n} | {seed[0]} | {len({r['task_id'] for r in runs})} | {len(runs) - len(ok)} "
-                f"| {mae} | {solved}/{len(rated)} | {covered}/{len(with_interval)} | {seconds} |"
+                f"| {estimator} | {n} | {seed} | {len(rows)} | {a['failed']} | {a['mae']:.3f} "
+                f"| {a['solved']}/{a['rated']} | {a['covered']}/{a['with_interval']} | {a['seconds']:.1f} |"
             )
     return "\n".join(lines)
 
@@ -151,7 +152,7 @@ def level_table(records: list[dict]) -> str:
     For suites such as ``highmi`` whose tasks share a few MI levels across dimensions.
     """
     ok = [r for r in records if r.get("success")]
-    levels = sorted({round(r["true_mi"], 6) for r in ok})
+    levels = sorted({_level(r) for r in ok})
     lines = [
         "| estimator | n | " + " | ".join(f"{level:g}" for level in levels) + " | runs | s per run |",
         "|---|---|" + "---|" * len(levels) + "---|---|",
@@ -159,11 +160,16 @@ def level_table(records: list[dict]) -> str:
     for (estimator, n), group in _groups(ok, ("estimator", "n")).items():
         cells = []
         for level in levels:
-            errors = [abs(r["estimate"] - r["true_mi"]) for r in group if round(r["true_mi"], 6) == level]
+            errors = [abs(r["estimate"] - r["true_mi"]) for r in group if _level(r) == level]
             cells.append(f"{np.mean(errors):.3f}" if errors else "")
         seconds = np.mean([r["seconds"] for r in group])
         lines.append(f"| {estimator} | {n} | " + " | ".join(cells) + f" | {len(group)} | {seconds:.1f} |")
     return "\n".join(lines)
+
+
+def _level(record: dict) -> float:
+    """The true MI rounded to 6 decimals: the same nominal MI comes out a few 1e-9 apart across dimensions."""
+    return round(record["true_mi"], 6)
 
 
 def _seed_order(seed: Any) -> tuple:
@@ -278,9 +284,8 @@ def _plot_errors(rows: list[dict], path: Path) -> None:
     _, ax = plt.subplots(figsize=(6, 4.5))
     for i, estimator in enumerate(dict.fromkeys(r["estimator"] for r in rows)):
         chosen = [r for r in rows if r["estimator"] == estimator and math.isfinite(r["mae"])]
-        # Pooled by the rounded truth: the same nominal MI comes out a few 1e-9 apart across dimensions.
-        levels = sorted({round(r["true_mi"], 6) for r in chosen})
-        errors = [np.mean([r["mae"] for r in chosen if round(r["true_mi"], 6) == level]) for level in levels]
+        levels = sorted({_level(r) for r in chosen})
+        errors = [np.mean([r["mae"] for r in chosen if _level(r) == level]) for level in levels]
         ax.plot(levels, errors, marker="o", label=estimator, color=f"C{i}")
     ax.set_yscale("symlog", linthresh=0.01)  # errors from a thousandth to several nats on one axis
     ax.set_xlabel("true MI (nats)")

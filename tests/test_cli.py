@@ -145,6 +145,10 @@ def test_bench_and_report(tmp_path, capsys):
     assert main([*args, "--out", str(out), "--no-progress"]) == 0
     assert "0 new runs" in capsys.readouterr().out
     assert main(["report", str(out)]) == 0
+    summary = capsys.readouterr().out
+    assert "| ksg | 400 | 1 | 2 (0) |" in summary and "## Per seed" not in summary
+    assert str(out / "report.md") in summary
+    assert main(["report", str(out), "--full"]) == 0
     assert "| seed-gaussian-1v1 | ksg | 400 |" in capsys.readouterr().out
     assert (out / "report.md").exists() and (out / "estimates.png").exists()
     assert main(["bench", "--out", str(out)]) == 1

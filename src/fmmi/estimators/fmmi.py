@@ -57,7 +57,7 @@ class FMMI(FlowEstimator):
             MI is unchanged for continuous data, and heavy tails or bounded
             margins no longer have to be learned by the flow (it removed a
             -0.03 error on Gaussian data seen through ``half_cube`` and
-            ``normal_cdf`` and a +0.01 error on a Student-t; README); the
+            ``normal_cdf`` and a +0.01 error on a Student-t; benchmarks/README.md); the
             estimate becomes exactly invariant to increasing maps of single
             coordinates. ``"auto"`` maps only the columns that a normality
             test rejects (D'Agostino–Pearson, 1% level): a map fitted on the
@@ -69,7 +69,7 @@ class FMMI(FlowEstimator):
         path: ``"trigonometric"`` (default) or ``"linear"`` (the seed
             article's). On correlated Gaussians (1, 5+5 and 10+10 dimensions)
             the trigonometric path had the smaller error, and the gap grows
-            with dimension (see the README); with standardised independent
+            with dimension (see benchmarks/README.md); with standardised independent
             variables its exact velocity is zero, so MI 0 is easy to hit.
         hidden: Width of each hidden layer of the velocity MLP.
         depth: Number of hidden layers. With 1 or 2, the exact divergence has
@@ -114,7 +114,7 @@ class FMMI(FlowEstimator):
             and ``-log(1 - t) / 4`` (see `fmmi.nn.VelocityMLP`). Without the
             Gaussian base, ``"log"`` with ``time_density="log"`` lifted one
             pair at 10 nats from 3.9 to 4.9 and two pairs from 7.4 to 8.7;
-            with the base it changed nothing (README, ablation).
+            with the base it changed nothing (ablation in benchmarks/README.md).
         gaussian_base: Train the net on top of the exact velocity between
             Gaussian fits of the source and the target (jFMMI, the
             entropy flows and the difference-of-entropies variant; not
@@ -124,8 +124,8 @@ class FMMI(FlowEstimator):
             it carries the ``1 / (1 - t)`` part of the velocity of strongly
             dependent directions, which a tanh net cannot represent (it
             stalled near 3.9 nats for one pair at any MI above; with the
-            base, 10.01 for 10). See `fmmi.gaussian_base` and the README's
-            ablation.
+            base, 10.01 for 10). See `fmmi.gaussian_base` and the ablation in
+            benchmarks/README.md.
         n_mc: Monte-Carlo units (source/target pairs) per estimate; ``None``
             uses every held-out row once.
         dequantize: Spread tied values of every column with repeated values

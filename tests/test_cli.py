@@ -157,6 +157,17 @@ def test_bench_and_report(tmp_path, capsys):
     assert "device 'tpu' is not a valid torch device" in capsys.readouterr().err
 
 
+def test_report_prints_the_mi_level_table_for_highmi_tasks(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    tasks = "highmi-gaussian-1v1-mi2,highmi-gaussian-1v1-mi4"
+    assert main(["bench", "--tasks", tasks, "--estimators", "cca", "--n", "400", "--out", str(out), "--no-progress"])
+    capsys.readouterr()
+    assert main(["report", str(out)]) == 0
+    summary = capsys.readouterr().out
+    assert "## Per estimator" in summary and "## MAE by true MI" in summary
+    assert "## Task by task" not in summary and "## All rows" not in summary
+
+
 def test_estimate_checkpoint_flag_resumes_and_refuses_other_runs(gaussian_csv, tmp_path, capsys):
     folder = tmp_path / "ckpt"
     args = ["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--json", "--folds", "2", *FAST_FLAGS]

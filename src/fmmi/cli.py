@@ -154,18 +154,14 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .benchmark.report import write_report
+    from .benchmark.report import summary, write_report
 
     if len(args.folder) > 1 and not args.out:
         raise ValueError("with several sweep folders, say where the report goes with --out")
     path = write_report(args.folder[0] if len(args.folder) == 1 else args.folder, out=args.out)
     text = path.read_text()
     if not args.full:
-        # The summary tables (per estimator; MAE by true MI for highmi tasks) go to the terminal; the
-        # rest (per seed, task by task, every row) can run to hundreds of lines and stays in the file.
-        intro, *sections = text.split("\n## ")
-        kept = [s for s in sections if s.startswith(("Per estimator", "MAE by true MI"))]
-        text = "\n## ".join([intro, *kept]).rstrip() + f"\n\nWhole report (per seed, per task, every run): {path}"
+        text = summary(text) + f"\n\nWhole report (per seed, per task, every run): {path}"
     print(text)
     return 0
 

@@ -20,11 +20,16 @@ __all__ = [
     "level_table",
     "side_by_side",
     "write_report",
+    "summary",
     "SOLVED_RATIO",
 ]
 
 # BMI's rule: an estimate solves a task when |log(estimate / truth)| < log 1.5.
 SOLVED_RATIO = 1.5
+
+# The report's sections that `summary` keeps (the rest can run to hundreds of lines).
+PER_ESTIMATOR = "Per estimator"
+BY_MI_LEVEL = "MAE by true MI (tasks and seeds at the same MI pooled)"
 
 
 def _solved(estimate: float, truth: float) -> bool | None:
@@ -233,12 +238,12 @@ def write_report(
             "MI in nats; MAE over successful runs; solved: |log(estimate/truth)| < log 1.5 "
             "(for a task, judged on the mean estimate over seeds); intervals: runs whose 95% interval "
             "contains the true MI, of the runs that report one, and which kind of interval they carry.",
-            "## Per estimator",
+            f"## {PER_ESTIMATOR}",
             estimator_table(rows),
             "## Per seed",
             seed_table(records),
             *(
-                ["## MAE by true MI (tasks and seeds at the same MI pooled)", level_table(highmi)]
+                [f"## {BY_MI_LEVEL}", level_table(highmi)]
                 if (highmi := [r for r in records if str(r["task_id"]).startswith("highmi-")])
                 else []
             ),
@@ -257,6 +262,13 @@ def write_report(
         except ImportError:
             pass
     return out / "report.md"
+
+
+def summary(text: str) -> str:
+    """The title, the preamble and the summary sections of a report written by `write_report`."""
+    intro, *sections = text.split("\n## ")
+    kept = [section for section in sections if section.split("\n", 1)[0] in (PER_ESTIMATOR, BY_MI_LEVEL)]
+    return "\n## ".join([intro, *kept]).rstrip()
 
 
 def _plot(rows: list[dict], path: Path) -> None:

@@ -87,6 +87,9 @@ VARIANTS.update(
         "now_depth_3": {**DEFAULT, "depth": 3},
         "now_conditional": {**DEFAULT, "variant": "conditional"},
         "now_shared_x": {**DEFAULT, "coupling": "shared_x"},
+        # A wider or deeper tanh net (2026-11-30): does capacity alone lift the spiral?
+        "now_hidden_1024": {**DEFAULT, "hidden": 1024},
+        "now_depth_4": {**DEFAULT, "depth": 4},
     }
 )
 for _options in VARIANTS.values():

@@ -1,3 +1,4 @@
+import argparse
 import json
 import subprocess
 import sys
@@ -5,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from fmmi.cli import main
+from fmmi.cli import _progress, main
 from fmmi.distributions import CorrelatedGaussian
 
 FAST_FLAGS = ["--steps", "300", "--hidden", "64", "--seed", "0", "--no-progress"]
@@ -100,6 +101,23 @@ def test_demo_quick_writes_its_figures(tmp_path, capsys):
 def test_python_dash_m():
     done = subprocess.run([sys.executable, "-m", "fmmi", "--version"], capture_output=True, text=True, check=True)
     assert done.stdout.startswith("fmmi ")
+
+
+def test_progress_bar_only_on_a_terminal(gaussian_csv, monkeypatch):
+    # Piped to a file, tqdm's carriage-return redraws would fill the log: no bar without a terminal.
+    command = [sys.executable, "-m", "fmmi", "estimate", str(gaussian_csv), "--x", "u", "--y", "v"]
+    command += ["--steps", "60", "--hidden", "16", "--interval", "monte_carlo", "--seed", "0"]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert "I(X;Y) =" in done.stdout and "nats" in done.stdout
+    assert "step/s" not in done.stderr and "training" not in done.stderr
+
+    class Terminal:
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert _progress(argparse.Namespace(no_progress=False))
+    assert not _progress(argparse.Namespace(no_progress=True))
 
 
 def test_estimate_conditional_mi_and_variants(gaussian_csv, capsys):

@@ -31,6 +31,11 @@ _positive_int = _int_at_least(1)
 _non_negative_int = _int_at_least(0)
 
 
+def _progress(args: argparse.Namespace) -> bool:
+    """Progress bars only on a terminal: redrawn with carriage returns, they would flood a log file."""
+    return not args.no_progress and sys.stderr.isatty()
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -52,7 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     demo.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda', ... (default auto)")
     demo.add_argument("--quick", action="store_true", help="a smoke run: small data, small net, few steps")
-    demo.add_argument("--no-progress", action="store_true", help="hide the training progress bar")
+    demo.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="hide the training progress bar (shown only when stderr is a terminal)",
+    )
 
     estimate = commands.add_parser(
         "estimate",
@@ -116,7 +125,9 @@ def _parser() -> argparse.ArgumentParser:
         default="cpu",
         help="where estimators with nets train: cpu (default), cuda, cuda:N or auto; the workers share it",
     )
-    bench.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    bench.add_argument(
+        "--no-progress", action="store_true", help="hide the progress bar (shown only when stderr is a terminal)"
+    )
 
     report = commands.add_parser("report", help="summarise a sweep folder into report.md and a plot")
     report.add_argument("folder", nargs="+", help="folders written by fmmi bench (their runs are pooled)")
@@ -146,7 +157,7 @@ def _bench(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         dask=args.dask,
         device=args.device,
-        progress=not args.no_progress,
+        progress=_progress(args),
     )
     failed = sum(not r["success"] for r in new)
     print(f"{len(new)} new runs ({failed} failed) recorded in {args.out}/runs.jsonl")
@@ -215,7 +226,11 @@ def _add_estimator_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--bits", action="store_true", help="report in bits instead of nats")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a line")
-    parser.add_argument("--no-progress", action="store_true", help="hide the training progress bar")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="hide the training progress bar (shown only when stderr is a terminal)",
+    )
 
 
 def _estimator_options(args: argparse.Namespace) -> dict:
@@ -234,7 +249,7 @@ def _estimator_options(args: argparse.Namespace) -> dict:
         device=args.device,
         mixed_precision=MIXED_PRECISION[args.mixed_precision],
         parallel=args.parallel,
-        progress=not args.no_progress and not args.json and os.environ.get("RANK", "0") == "0",
+        progress=_progress(args) and not args.json and os.environ.get("RANK", "0") == "0",
     )
 
 
@@ -265,7 +280,7 @@ def _demo(args: argparse.Namespace) -> int:
         for name, value in (("steps", args.steps), ("samples", args.samples), ("mc_samples", args.mc_samples))
         if value is not None
     }
-    common = dict(seed=args.seed, device=args.device, progress=not args.no_progress)
+    common = dict(seed=args.seed, device=args.device, progress=_progress(args))
     config = DemoConfig.quick(**overrides, **common) if args.quick else DemoConfig(**overrides, **common)
     print(
         f"fmmi demo: bivariate Gaussian, {config.samples} samples, {config.steps} steps, "
@@ -385,7 +400,7 @@ def _estimate_streaming(args: argparse.Namespace) -> int:
         mixed_precision=MIXED_PRECISION[args.mixed_precision],
         random_state=args.seed,
         device=args.device,
-        progress=not args.no_progress and not args.json,
+        progress=_progress(args) and not args.json,
     )
     _print_result(args, result, "I(X;Y)", {"dim_x": x.dim, "dim_y": y.dim})
     return 0

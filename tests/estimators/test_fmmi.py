@@ -10,19 +10,6 @@ from ..conftest import FAST
 MC = dict(FAST, interval="monte_carlo")
 
 
-def held_out_loss(estimator, x, y):
-    from fmmi.coupling import pair
-
-    generator = torch.Generator().manual_seed(0)
-    flow = estimator.flows_[0][1]
-    xt, yt = flow._tensors((x, y))
-    z_0, z_1 = pair(xt, yt, generator)
-    t = torch.rand(len(x), generator=generator)
-    z_t, target = estimator.path_.sample(z_0, z_1, t)
-    with torch.no_grad():
-        return float((estimator.velocity_(z_t, t) - target).square().mean())
-
-
 def test_short_training_lands_near_the_truth(gaussian_1d):
     dist, x, y = gaussian_1d
     result = estimate_mi(x, y, random_state=0, **MC)
@@ -60,11 +47,12 @@ def test_fit_then_estimate(gaussian_1d):
     # with the Gaussian base (for Gaussian data it is the exact velocity already),
     # clearly for the net alone.
     untrained = FMMI(random_state=0, **dict(MC, steps=1)).fit(x[:1500], y[:1500])
-    assert held_out_loss(estimator, x[1500:], y[1500:]) < held_out_loss(untrained, x[1500:], y[1500:])
+    held_out = x[1500:], y[1500:]
+    assert estimator.flow_matching_loss(*held_out).mean() < untrained.flow_matching_loss(*held_out).mean()
     alone = dict(MC, gaussian_base=False)
     trained = FMMI(random_state=0, **alone).fit(x[:1500], y[:1500])
     untrained = FMMI(random_state=0, **dict(alone, steps=1)).fit(x[:1500], y[:1500])
-    assert held_out_loss(trained, x[1500:], y[1500:]) < 0.97 * held_out_loss(untrained, x[1500:], y[1500:])
+    assert trained.flow_matching_loss(*held_out).mean() < 0.97 * untrained.flow_matching_loss(*held_out).mean()
     result = estimator.estimate(x[1500:], y[1500:])
     assert isinstance(result, MIResult)
     assert result.n_train == 1500 and result.n_eval == 1500 and result.n_mc == 1500
@@ -160,6 +148,32 @@ def test_estimate_before_fit_and_wrong_dimensions(gaussian_1d):
     estimator = FMMI(random_state=0, **dict(MC, steps=5)).fit(x, y)
     with pytest.raises(ValueError, match="dimensions"):
         estimator.estimate(np.hstack([x, x]), y)
+
+
+def test_flow_matching_loss_scores_fits_on_shared_draws(gaussian_1d):
+    _, x, y = gaussian_1d
+    held_out = x[1500:], y[1500:]
+    options = dict(MC, gaussian_base=False)
+    trained = FMMI(random_state=0, **options).fit(x[:1500], y[:1500])
+    barely = FMMI(random_state=0, **dict(options, steps=2)).fit(x[:1500], y[:1500])
+    loss = trained.flow_matching_loss(*held_out)
+    assert loss.shape == (1500,) and np.all(np.isfinite(loss)) and np.all(loss >= 0)
+    assert np.array_equal(loss, trained.flow_matching_loss(*held_out))
+    assert not np.array_equal(loss, trained.flow_matching_loss(*held_out, random_state=1))
+    # The same draws for both nets: the data's share of the loss cancels row by row, so the
+    # paired difference is known far better than either loss, and it favours the trained net.
+    difference = loss - barely.flow_matching_loss(*held_out)
+    paired_se = difference.std(ddof=1) / np.sqrt(difference.size)
+    assert paired_se < 0.5 * loss.std(ddof=1) / np.sqrt(loss.size)
+    assert difference.mean() < -3 * paired_se
+    # More draws per row average the noise of t and of the re-pairing down.
+    assert trained.flow_matching_loss(*held_out, n_draws=8).std() < loss.std()
+    with pytest.raises(ValueError, match="n_draws"):
+        trained.flow_matching_loss(*held_out, n_draws=0)
+    with pytest.raises(ValueError, match="dimensions"):
+        trained.flow_matching_loss(np.hstack([x, x]), y)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        FMMI().flow_matching_loss(*held_out)
 
 
 def test_params_and_repr():

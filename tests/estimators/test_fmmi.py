@@ -176,6 +176,22 @@ def test_flow_matching_loss_scores_fits_on_shared_draws(gaussian_1d):
         FMMI().flow_matching_loss(*held_out)
 
 
+def test_fit_estimate_scores_every_held_out_row(gaussian_1d):
+    _, x, y = gaussian_1d
+    n = len(x)
+    crossfit = FMMI(random_state=0, **dict(FAST, steps=50, n_folds=3))
+    crossfit.fit_estimate(x, y)
+    assert crossfit.held_out_losses_.shape == crossfit.contributions_.shape == (n,)
+    assert np.all(np.isfinite(crossfit.held_out_losses_))
+    # One split: the losses are those of flow_matching_loss on the held-out rows, in their order
+    # (the split is the first draw of the seed's stream; the loss draws are seeded with the split's index).
+    one = FMMI(random_state=0, **dict(MC, steps=50))
+    one.fit_estimate(x, y)
+    held_out = torch.randperm(n, generator=torch.Generator().manual_seed(0)).numpy()[n - n // 2 :]
+    expected = one.flow_matching_loss(x[held_out], y[held_out], random_state=0)
+    np.testing.assert_allclose(one.held_out_losses_, expected, rtol=1e-6)
+
+
 def test_params_and_repr():
     estimator = FMMI(steps=10, path="linear")
     assert estimator.get_params()["steps"] == 10

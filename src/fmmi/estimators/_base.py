@@ -85,6 +85,10 @@ MIN_ROWS = 8
 
 # Rows re-paired together when the held-out flow-matching loss is computed (bounds its memory).
 LOSS_CHUNK = 8192
+# Draws per held-out row for `held_out_losses_`, from a stream seeded with the split's index alone,
+# so that two configurations fitted with the same random_state (the same splits) are scored on the
+# same draws; its own stream leaves the estimate's random draws untouched.
+LOSS_DRAWS = 4
 
 
 class _Flow:
@@ -510,6 +514,19 @@ class FlowEstimator:
             fitted.append((coef, trained))
         return fitted
 
+    def _losses(
+        self,
+        flows: list[tuple[float, _Flow]],
+        data: tuple[np.ndarray, ...],
+        split: int,
+        generator: torch.Generator,
+        n_draws: int = LOSS_DRAWS,
+    ) -> np.ndarray:
+        """Per-unit held-out flow-matching loss, summed over the terms (units aligned as in `_read`)."""
+        data = self._preprocess(self.preprocessing_[split], data)
+        arrays = [arrays for _, _, arrays in self._terms(data)]
+        return sum(flow.flow_matching_losses(a, generator, n_draws) for (_, flow), a in zip(flows, arrays))
+
     def _read(self, flows: list[tuple[float, _Flow]], data: tuple[np.ndarray, ...], split: int = 0) -> np.ndarray:
         """Per-unit values of the signed sum of the terms (units aligned by position)."""
         data = self._preprocess(self.preprocessing_[split], data)
@@ -556,9 +573,7 @@ class FlowEstimator:
         if not isinstance(n_draws, int) or isinstance(n_draws, bool) or n_draws < 1:
             raise ValueError(f"n_draws must be a positive integer, got {n_draws!r}")
         generator, _ = make_generator(random_state)
-        data = self._preprocess(self.preprocessing_[self._flows_split], self._dequantize(data))
-        arrays = [arrays for _, _, arrays in self._terms(data)]
-        return sum(flow.flow_matching_losses(a, generator, n_draws) for (_, flow), a in zip(self.flows_, arrays))
+        return self._losses(self.flows_, self._dequantize(data), self._flows_split, generator, n_draws)
 
     def _fit_estimate(self, data: tuple[np.ndarray, ...]) -> MIResult:
         start = time.perf_counter()
@@ -603,6 +618,9 @@ class FlowEstimator:
     def _fit_read_splits(self, data: tuple[np.ndarray, ...], splits: list) -> list[np.ndarray]:
         """Train on each split's training rows and read its held-out rows; per-unit values of every split.
 
+        Also scores each split's nets on its held-out rows by the flow-matching
+        loss (`held_out_losses_`, aligned with the values).
+
         In one process (or with ``parallel="rows"``) the splits run in turn on
         the shared random stream. With the splits dealt out to the ranks
         (`fmmi.distributed.deal_folds`), rank r trains and reads splits r,
@@ -614,7 +632,7 @@ class FlowEstimator:
         dealt = distributed.deal_folds(len(splits), self.parallel)
         me, ranks = distributed.rank(), distributed.world_size()
         seeds = torch.randint(2**62, (len(splits),), generator=self.generator_).tolist() if dealt else None
-        shared, mine = self.generator_, {}
+        shared, mine, losses = self.generator_, {}, {}
         try:
             for split, (train_rows, eval_rows) in enumerate(splits):
                 if dealt and split % ranks != me:
@@ -626,11 +644,17 @@ class FlowEstimator:
                 label = f"fold {split + 1}/{len(splits)}" if len(splits) > 1 else ""
                 with distributed.alone() if dealt else contextlib.nullcontext():
                     flows = self._fit_flows(self._take(data, train_rows), label, key=f"fold{split + 1}")
-                    mine[split] = self._read(flows, self._take(data, eval_rows), split)
+                    held_out = self._take(data, eval_rows)
+                    mine[split] = self._read(flows, held_out, split)
+                    losses[split] = self._losses(flows, held_out, split, torch.Generator().manual_seed(split))
                 self.fold_flows_.append(flows)
         finally:
             self.generator_ = shared
-        return distributed.share_arrays(mine, len(splits)) if dealt else [mine[i] for i in range(len(splits))]
+        if dealt:
+            self.held_out_losses_ = np.concatenate(distributed.share_arrays(losses, len(splits)))
+            return distributed.share_arrays(mine, len(splits))
+        self.held_out_losses_ = np.concatenate([losses[i] for i in range(len(splits))])
+        return [mine[i] for i in range(len(splits))]
 
     def _splits(self, data: tuple[np.ndarray, ...]) -> list[tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]]:
         """(train rows, eval rows) per split; one index array per group of rows."""

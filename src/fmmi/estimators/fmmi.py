@@ -172,6 +172,12 @@ class FMMI(FlowEstimator):
         contributions_: Per-unit values of the estimate from the last
             estimate, all folds together; their mean is the Monte-Carlo
             estimate.
+        held_out_losses_: After `fit_estimate`, the flow-matching loss of
+            each held-out row under the nets that did not train on it,
+            aligned with ``contributions_`` (see `flow_matching_loss`; 4
+            draws per row, seeded by the split alone, so two configurations
+            fitted with the same ``random_state`` are scored on the same
+            draws and their losses can be compared row by row).
         n_train_: Training rows of the first split.
         random_state_: The integer seed used, when one was given or drawn.
 

@@ -1,6 +1,7 @@
 """Data-parallel runs with torch.distributed: two gloo processes on the CPU."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -108,6 +109,7 @@ record = {
     "folds": list(result.fold_values),
     "held": [flows is not None for flows in est.fold_flows_],
     "again": again.value,
+    "losses": est.held_out_losses_.tolist(),
 }
 # One file per rank: two ranks printing to one tee'd stdout can interleave their lines.
 pathlib.Path(f"rank{distributed.rank()}.json").write_text(json.dumps(record))
@@ -124,5 +126,8 @@ def test_folds_dealt_to_ranks_give_every_rank_the_result(tmp_path):
     assert set(by_rank) == {0, 1}
     assert by_rank[0]["held"] == [True, False, True] and by_rank[1]["held"] == [False, True, False]
     assert by_rank[0]["value"] == by_rank[1]["value"] and by_rank[0]["folds"] == by_rank[1]["folds"]
+    # Each rank scored its own folds' held-out rows; both end with every row's loss.
+    assert by_rank[0]["losses"] == by_rank[1]["losses"] and len(by_rank[0]["losses"]) == 1500
+    assert all(math.isfinite(v) and v > 0 for v in by_rank[0]["losses"])
     for record in by_rank.values():
         assert abs(record["again"] - 1.0) < 0.5  # a sane reading from the rank's own nets

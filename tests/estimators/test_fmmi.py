@@ -183,6 +183,11 @@ def test_fit_estimate_scores_every_held_out_row(gaussian_1d):
     crossfit.fit_estimate(x, y)
     assert crossfit.held_out_losses_.shape == crossfit.contributions_.shape == (n,)
     assert np.all(np.isfinite(crossfit.held_out_losses_))
+    # Another configuration with the same seed: the same folds and draws, so the losses pair up row by row.
+    other = FMMI(random_state=0, **dict(FAST, steps=50, n_folds=3, hidden=16))
+    other.fit_estimate(x, y)
+    gap = other.held_out_losses_ - crossfit.held_out_losses_
+    assert gap.std() < 0.5 * crossfit.held_out_losses_.std()
     # One split: the losses are those of flow_matching_loss on the held-out rows, in their order
     # (the split is the first draw of the seed's stream; the loss draws are seeded with the split's index).
     one = FMMI(random_state=0, **dict(MC, steps=50))

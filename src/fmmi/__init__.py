@@ -3,16 +3,19 @@
 from . import distributions
 from .estimators import FMMI, FlowEntropy, conditional_mi, entropy, entropy_difference, estimate_mi
 from .result import MIResult
+from .selection import Selection, select
 
 __all__ = [
     "FMMI",
     "FlowEntropy",
     "MIResult",
+    "Selection",
     "conditional_mi",
     "distributions",
     "entropy",
     "entropy_difference",
     "estimate_mi",
+    "select",
     "__version__",
 ]
 

@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+import torch
+
+from fmmi import FMMI
+from fmmi.selection import CANDIDATES, select
+
+from .conftest import FAST
+
+# Three folds of a short training: a net trained 200 steps against one trained 2 steps without the
+# Gaussian base (which alone would already be the exact velocity for Gaussian data).
+SHARED = dict(FAST, steps=200, n_folds=3, gaussian_base=False)
+BARELY = {"steps": 2}
+
+
+def test_a_clearly_better_fit_replaces_the_first_candidate(gaussian_1d):
+    dist, x, y = gaussian_1d
+    x, y = x[:2000], y[:2000]
+    selection = select(x, y, [BARELY, {}], random_state=0, **SHARED)
+    assert selection.chosen == 1
+    assert selection.result is selection.results[1]
+    assert selection.gaps[0] == 0 and selection.gaps[1] < -2 * selection.gap_stderrs[1]
+    assert selection.losses[1] < selection.losses[0]
+    assert selection.result.value == pytest.approx(dist.mutual_information, abs=0.1)
+    # Each candidate is the plain estimator with the shared seed: the same number as fitting it alone.
+    alone = FMMI(random_state=0, **SHARED).fit_estimate(x, y)
+    assert selection.results[1].value == alone.value
+
+
+def test_the_first_candidate_stays_unless_beaten(gaussian_1d):
+    _, x, y = gaussian_1d
+    x, y = x[:2000], y[:2000]
+    selection = select(x, y, [{}, BARELY], random_state=0, **SHARED)
+    assert selection.chosen == 0 and selection.gaps[1] > 0
+    assert selection.candidates == ({}, BARELY)
+    assert selection.results[0].random_state == selection.results[1].random_state == 0
+
+
+def test_the_default_candidates_are_the_default_net_and_silu():
+    assert CANDIDATES == ({}, {"activation": "silu"})
+
+
+@pytest.mark.parametrize(
+    "candidates, options, error, message",
+    [
+        ([], {}, ValueError, "empty"),
+        ([{}, {"path": "linear"}], {}, ValueError, "path"),
+        ([{}, {"n_folds": 3}], {}, ValueError, "n_folds"),
+        ([{}, "silu"], {}, TypeError, "candidate 1"),
+        ([{}], {"margin": -1.0}, ValueError, "margin"),
+        ([{}], {"random_state": torch.Generator()}, TypeError, "random_state"),
+    ],
+)
+def test_bad_selections_are_named(candidates, options, error, message):
+    x = np.random.default_rng(0).normal(size=(100, 2))
+    with pytest.raises(error, match=message):
+        select(x[:, :1], x[:, 1:], candidates, **options)

@@ -91,6 +91,17 @@ def test_the_device_reaches_the_estimators(tmp_path, monkeypatch):
     assert record["success"] and record["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def test_selection_records_every_candidate(tmp_path, monkeypatch):
+    assert "fmmi-select" in runner.ESTIMATORS
+    tiny = dict(steps=5, hidden=8, n_time=2, n_folds=2)
+    monkeypatch.setitem(runner.ESTIMATORS, "select-tiny", lambda seed, device: runner._Selecting(seed, device, **tiny))
+    record = runner.run_one(TASKS[0], "select-tiny", 300, 0, device="cpu")
+    assert record["success"] and record["chosen"] in (0, 1)
+    assert len(record["candidate_estimates"]) == 2 and record["loss_gaps"][0] == 0
+    assert record["estimate"] == record["candidate_estimates"][record["chosen"]]
+    assert record["estimator_params"]["margin"] == 2.0
+
+
 def test_report_pools_several_sweeps(tmp_path):
     run_benchmark(TASKS, ["ksg"], n=300, seeds=[0], out=tmp_path / "a", progress=False)
     run_benchmark(TASKS, ["cca"], n=300, seeds=[0], out=tmp_path / "b", progress=False)

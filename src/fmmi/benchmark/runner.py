@@ -45,6 +45,24 @@ def _fmmi_mc(seed: int, device: str):
     return FMMI(random_state=seed, device=device, interval="monte_carlo")
 
 
+class _Selecting:
+    """`fmmi.select` over its default candidates (tanh, SiLU), as a benchmark estimator: twice the default's cost."""
+
+    def __init__(self, seed: int, device: str, **options):
+        self.seed, self.device, self.options = seed, device, options  # options: shared FMMI options (tests)
+
+    def get_params(self) -> dict:
+        from ..selection import CANDIDATES
+
+        return {"candidates": str(CANDIDATES), "margin": 2.0, "random_state": self.seed, "device": self.device}
+
+    def fit_estimate(self, x, y):
+        from ..selection import select
+
+        self.selection_ = select(x, y, random_state=self.seed, device=self.device, **self.options)
+        return self.selection_.result
+
+
 def _ksg(seed: int, device: str):
     from ..estimators import KSG
 
@@ -70,6 +88,7 @@ def _neural(name: str):
 ESTIMATORS: dict[str, Callable[[int, str], Any]] = {
     "fmmi": _fmmi,
     "fmmi-mc": _fmmi_mc,
+    "fmmi-select": _Selecting,
     "ksg": _ksg,
     "cca": _cca,
     **{name: _neural(name) for name in ("infonce", "nwj", "mine", "minde")},
@@ -155,6 +174,14 @@ def run_one(
         )
         if hasattr(estimator, "mixed_precision_"):  # what "auto" resolved to on this machine
             record["mixed_precision_used"] = bool(estimator.mixed_precision_)
+        if hasattr(estimator, "selection_"):  # which candidate was kept, and every candidate's reading
+            chosen = estimator.selection_
+            record.update(
+                chosen=chosen.chosen,
+                candidate_estimates=[r.value for r in chosen.results],
+                loss_gaps=list(chosen.gaps),
+                loss_gap_stderrs=list(chosen.gap_stderrs),
+            )
     except Exception as error:  # a failing run is data, not a crash
         record.update(success=False, error=f"{type(error).__name__}: {error}", traceback=traceback.format_exc())
     record["seconds"] = time.perf_counter() - start

@@ -12,7 +12,10 @@ so every variant is scored on the very same draws). One JSON line per run in
 ``OUT_FOLDER/runs.jsonl`` and the per-row losses in
 ``OUT_FOLDER/losses/TASK__VARIANT.npy``; finished pairs are skipped.
 ``--table`` prints, per task, each variant's estimate and error and its mean
-loss minus the first variant's, with the paired standard error.
+loss minus the first variant's, with the paired standard error; then, for
+tanh against SiLU, which of the two `fmmi.select`'s rule keeps (tanh unless
+SiLU's loss is lower by more than 2 paired standard errors) and the mean
+absolute error of each column.
 """
 
 from __future__ import annotations
@@ -106,6 +109,38 @@ def table(out: str) -> None:
             )
 
 
+def selection_table(out: str, variants: list[str], margin: float = 2.0) -> None:
+    """Per task: each variant's error and what `fmmi.select`'s rule (first variant unless another's
+    loss is lower by more than ``margin`` paired standard errors) would keep; then the MAE of each."""
+    with open(os.path.join(out, "runs.jsonl")) as f:
+        records = {(r["task"], r["variant"]): r for r in map(json.loads, f)}
+    tasks = [t for t in dict.fromkeys(t for t, _ in records) if all((t, v) in records for v in variants)]
+    print(f"| task (true MI) | {' | '.join(variants)} | kept (margin {margin:g} s.e.) |")
+    print("|---|" + "---|" * (len(variants) + 1))
+    errors = {v: [] for v in [*variants, "kept"]}
+    for task_id in tasks:
+        reference = np.load(os.path.join(out, "losses", f"{task_id}__{variants[0]}.npy"))
+        gaps = {}
+        for v in variants[1:]:
+            diff = np.load(os.path.join(out, "losses", f"{task_id}__{v}.npy")) - reference
+            if diff.mean() < -margin * diff.std(ddof=1) / np.sqrt(diff.size):
+                gaps[v] = diff.mean()
+        kept = min(gaps, key=gaps.get) if gaps else variants[0]
+        cells = []
+        for v in variants:
+            r = records[task_id, v]
+            errors[v].append(abs(r["estimate"] - r["true_mi"]))
+            cells.append(f"{r['estimate']:.3f} ({r['estimate'] - r['true_mi']:+.3f})")
+        errors["kept"].append(abs(records[task_id, kept]["estimate"] - records[task_id, kept]["true_mi"]))
+        true_mi = records[task_id, variants[0]]["true_mi"]
+        print(f"| {task_id} ({true_mi:.3f}) | {' | '.join(cells)} | {kept} |")
+    print(
+        f"| mean absolute error over {len(tasks)} tasks | "
+        + " | ".join(f"{np.mean(errors[v]):.3f}" for v in errors)
+        + " |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("args", nargs="+", help="TASKS VARIANTS OUT_FOLDER, or OUT_FOLDER with --table")
@@ -113,6 +148,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.table:
         table(args.args[0])
+        print()
+        selection_table(args.args[0], ["tanh", "silu"])
     else:
         tasks, variants, out = args.args
         unknown = [v for v in variants.split(",") if v not in VARIANTS]

@@ -167,7 +167,7 @@ def test_flow_matching_loss_scores_fits_on_shared_draws(gaussian_1d):
     assert paired_se < 0.5 * loss.std(ddof=1) / np.sqrt(loss.size)
     assert difference.mean() < -3 * paired_se
     # More draws per row average the noise of t and of the re-pairing down.
-    assert trained.flow_matching_loss(*held_out, n_draws=8).std() < loss.std()
+    assert trained.flow_matching_loss(*held_out, n_draws=np.int64(8)).std() < loss.std()
     with pytest.raises(ValueError, match="n_draws"):
         trained.flow_matching_loss(*held_out, n_draws=0)
     with pytest.raises(ValueError, match="dimensions"):

@@ -37,6 +37,7 @@ import hashlib
 import inspect
 import json
 import math
+import numbers
 import os
 import time
 from collections.abc import Sequence
@@ -570,7 +571,7 @@ class FlowEstimator:
         self, data: tuple[np.ndarray, ...], n_draws: int, random_state: int | torch.Generator | None
     ) -> np.ndarray:
         self._check_fitted(data)
-        if not isinstance(n_draws, int) or isinstance(n_draws, bool) or n_draws < 1:
+        if not isinstance(n_draws, numbers.Integral) or isinstance(n_draws, bool) or n_draws < 1:
             raise ValueError(f"n_draws must be a positive integer, got {n_draws!r}")
         generator, _ = make_generator(random_state)
         return self._losses(self.flows_, self._dequantize(data), self._flows_split, generator, n_draws)

@@ -36,6 +36,15 @@ def test_the_first_candidate_stays_unless_beaten(gaussian_1d):
     assert selection.results[0].random_state == selection.results[1].random_state == 0
 
 
+def test_each_candidate_checkpoints_into_its_own_folder(gaussian_1d, tmp_path):
+    _, x, y = gaussian_1d
+    options = dict(SHARED, steps=20, checkpoint_every=10)
+    first = select(x[:600], y[:600], [{}, BARELY], random_state=0, checkpoint_dir=tmp_path, **options)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["candidate0", "candidate1"]
+    again = select(x[:600], y[:600], [{}, BARELY], random_state=0, checkpoint_dir=tmp_path, **options)
+    assert again.gaps == first.gaps and again.result.value == first.result.value
+
+
 def test_the_default_candidates_are_the_default_net_and_silu():
     assert CANDIDATES == ({}, {"activation": "silu"})
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -112,7 +113,8 @@ def select(
             first one (0: the lowest mean loss wins).
         random_state: An integer seed shared by every candidate, or None to
             draw one (reported in each result).
-        **options: `FMMI` options shared by every candidate.
+        **options: `FMMI` options shared by every candidate (a ``checkpoint_dir``
+            gets one subfolder per candidate, ``candidate0``, ``candidate1``...).
 
     Returns:
         A `Selection`; ``selection.result`` is the kept estimate.
@@ -145,8 +147,11 @@ def select(
         )
     _, seed = make_generator(random_state)
     results, losses = [], []
-    for candidate in candidates:
-        estimator = FMMI(**{**options, **candidate}, random_state=seed)
+    for i, candidate in enumerate(candidates):
+        own = dict(options)
+        if own.get("checkpoint_dir") is not None:  # a folder per candidate: each run resumes its own
+            own["checkpoint_dir"] = os.path.join(own["checkpoint_dir"], f"candidate{i}")
+        estimator = FMMI(**{**own, **candidate}, random_state=seed)
         results.append(estimator.fit_estimate(x, y))
         losses.append(estimator.held_out_losses_)
     gaps, stderrs = [], []

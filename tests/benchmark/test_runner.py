@@ -100,6 +100,7 @@ def test_selection_records_every_candidate(tmp_path, monkeypatch):
     assert len(record["candidate_estimates"]) == 2 and record["loss_gaps"][0] == 0
     assert record["estimate"] == record["candidate_estimates"][record["chosen"]]
     assert record["estimator_params"]["margin"] == 2.0
+    assert record["mixed_precision_used"] in (True, False)
 
 
 def test_report_pools_several_sweeps(tmp_path):

@@ -57,9 +57,14 @@ class _Selecting:
         return {"candidates": str(CANDIDATES), "margin": 2.0, "random_state": self.seed, "device": self.device}
 
     def fit_estimate(self, x, y):
+        from .._checks import resolve_device, resolve_mixed_precision
         from ..selection import select
 
         self.selection_ = select(x, y, random_state=self.seed, device=self.device, **self.options)
+        # What every candidate's "auto" resolved to, for the record (as FMMI's own attribute).
+        self.mixed_precision_ = resolve_mixed_precision(
+            self.options.get("mixed_precision", "auto"), resolve_device(self.device), torch.float32
+        )
         return self.selection_.result
 
 

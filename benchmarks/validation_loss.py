@@ -33,6 +33,7 @@ import fmmi
 from fmmi import FMMI
 from fmmi.benchmark import get_task
 from fmmi.benchmark.runner import source_commit
+from fmmi.selection import keep
 
 VARIANTS = {
     "tanh": {},  # the default
@@ -119,13 +120,8 @@ def selection_table(out: str, variants: list[str], margin: float = 2.0) -> None:
     print("|---|" + "---|" * (len(variants) + 1))
     errors = {v: [] for v in [*variants, "kept"]}
     for task_id in tasks:
-        reference = np.load(os.path.join(out, "losses", f"{task_id}__{variants[0]}.npy"))
-        gaps = {}
-        for v in variants[1:]:
-            diff = np.load(os.path.join(out, "losses", f"{task_id}__{v}.npy")) - reference
-            if diff.mean() < -margin * diff.std(ddof=1) / np.sqrt(diff.size):
-                gaps[v] = diff.mean()
-        kept = min(gaps, key=gaps.get) if gaps else variants[0]
+        losses = [np.load(os.path.join(out, "losses", f"{task_id}__{v}.npy")) for v in variants]
+        kept = variants[keep(losses, margin)[0]]
         cells = []
         for v in variants:
             r = records[task_id, v]

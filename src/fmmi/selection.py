@@ -26,7 +26,7 @@ from ._checks import make_generator
 from .estimators import FMMI
 from .result import MIResult
 
-__all__ = ["CANDIDATES", "SHARED_OPTIONS", "Selection", "select"]
+__all__ = ["CANDIDATES", "SHARED_OPTIONS", "Selection", "keep", "select"]
 
 # The default net, then the same net with SiLU units.
 CANDIDATES: tuple[dict, ...] = ({}, {"activation": "silu"})
@@ -75,6 +75,22 @@ class Selection:
     losses: tuple[float, ...]
     gaps: tuple[float, ...]
     gap_stderrs: tuple[float, ...]
+
+
+def keep(losses: Sequence[np.ndarray], margin: float = 2.0) -> tuple[int, list[float], list[float]]:
+    """The rule of `select` on per-row held-out losses paired across candidates (the first is the reference).
+
+    Returns the kept index, each candidate's mean paired loss difference against the first, and its
+    standard error; another candidate replaces the first only if its mean is lower by more than
+    ``margin`` standard errors, and among those the lowest mean wins.
+    """
+    gaps, stderrs = [], []
+    for loss in losses:
+        difference = np.asarray(loss) - np.asarray(losses[0])
+        gaps.append(float(difference.mean()))
+        stderrs.append(float(difference.std(ddof=1) / math.sqrt(difference.size)))
+    better = [i for i in range(1, len(losses)) if gaps[i] < -margin * stderrs[i]]
+    return (min(better, key=lambda i: gaps[i]) if better else 0), gaps, stderrs
 
 
 def select(
@@ -154,13 +170,7 @@ def select(
         estimator = FMMI(**{**own, **candidate}, random_state=seed)
         results.append(estimator.fit_estimate(x, y))
         losses.append(estimator.held_out_losses_)
-    gaps, stderrs = [], []
-    for loss in losses:
-        difference = loss - losses[0]
-        gaps.append(float(difference.mean()))
-        stderrs.append(float(difference.std(ddof=1) / math.sqrt(difference.size)))
-    better = [i for i in range(1, len(candidates)) if gaps[i] < -margin * stderrs[i]]
-    chosen = min(better, key=lambda i: gaps[i]) if better else 0
+    chosen, gaps, stderrs = keep(losses, margin)
     return Selection(
         result=results[chosen],
         chosen=chosen,

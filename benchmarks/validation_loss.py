@@ -41,6 +41,11 @@ VARIANTS = {
     "depth_3": {"depth": 3},
     "depth_4": {"depth": 4},
     "hidden_1024": {"hidden": 1024},
+    # Short pilots: does the loss gap after 2,000 or 1,000 steps (cosine over those steps) foretell the full one?
+    "tanh_2k": {"steps": 2000},
+    "silu_2k": {"activation": "silu", "steps": 2000},
+    "tanh_1k": {"steps": 1000},
+    "silu_1k": {"activation": "silu", "steps": 1000},
 }
 
 N, N_TRAIN, N_DRAWS = 10000, 5000, 8

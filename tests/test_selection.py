@@ -11,6 +11,8 @@ from .conftest import FAST
 # Gaussian base (which alone would already be the exact velocity for Gaussian data).
 SHARED = dict(FAST, steps=200, n_folds=3, gaussian_base=False)
 BARELY = {"steps": 2}
+# For pilots, which all take the same steps: a learning rate too small to move the net.
+STUCK = {"lr": 1e-9}
 
 
 def test_a_clearly_better_fit_replaces_the_first_candidate(gaussian_1d):
@@ -45,6 +47,33 @@ def test_each_candidate_checkpoints_into_its_own_folder(gaussian_1d, tmp_path):
     assert again.gaps == first.gaps and again.result.value == first.result.value
 
 
+def test_pilots_choose_and_only_the_kept_candidate_is_fitted_in_full(gaussian_1d):
+    dist, x, y = gaussian_1d
+    x, y = x[:2000], y[:2000]
+    selection = select(x, y, [STUCK, {}], pilot_steps=100, random_state=0, **SHARED)
+    assert selection.pilot_steps == 100
+    assert selection.chosen == 1 and selection.results[0] is None
+    assert selection.gaps[1] < -2 * selection.gap_stderrs[1]
+    # The kept candidate's full fit is the plain estimator with the shared seed and its own steps.
+    alone = FMMI(random_state=0, **SHARED).fit_estimate(x, y)
+    assert selection.result is selection.results[1]
+    assert selection.result.value == alone.value and selection.result.interval_kind == "crossfit"
+    assert selection.result.value == pytest.approx(dist.mutual_information, abs=0.1)
+    # The first candidate stays when the other does not beat it.
+    kept = select(x, y, [{}, STUCK], pilot_steps=100, random_state=0, **SHARED)
+    assert kept.chosen == 0 and kept.results[1] is None and kept.result.value == alone.value
+
+
+def test_pilots_are_not_checkpointed_but_the_full_fit_is(gaussian_1d, tmp_path):
+    _, x, y = gaussian_1d
+    options = dict(SHARED, steps=20, checkpoint_every=10)
+    first = select(x[:600], y[:600], [STUCK, {}], pilot_steps=20, random_state=0, checkpoint_dir=tmp_path, **options)
+    assert first.chosen == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["candidate1"]
+    again = select(x[:600], y[:600], [STUCK, {}], pilot_steps=20, random_state=0, checkpoint_dir=tmp_path, **options)
+    assert again.gaps == first.gaps and again.result.value == first.result.value
+
+
 def test_the_default_candidates_are_the_default_net_and_silu():
     assert CANDIDATES == ({}, {"activation": "silu"})
 
@@ -58,6 +87,8 @@ def test_the_default_candidates_are_the_default_net_and_silu():
         ([{}, "silu"], {}, TypeError, "candidate 1"),
         ([{}], {"margin": -1.0}, ValueError, "margin"),
         ([{}], {"random_state": torch.Generator()}, TypeError, "random_state"),
+        ([{}], {"pilot_steps": 0}, ValueError, "pilot_steps"),
+        ([{}], {"pilot_steps": 2.5}, ValueError, "pilot_steps"),
     ],
 )
 def test_bad_selections_are_named(candidates, options, error, message):

@@ -1,0 +1,183 @@
+"""`fmmi.select` with pilots on the BMI suite, at little more than the default's cost.
+
+    python benchmarks/pilot_select.py SEEDS OUT_FOLDER [--tasks T1,T2] [--pilots-only]
+    python benchmarks/pilot_select.py --table OUT_FOLDER DEFAULT_RECORDS [SELECT_RECORDS]
+
+Per BMI task and seed: ``task.sample(10000, seed)``, then the pilots of
+`fmmi.select` (`fmmi.selection.pilot_losses`: the default candidates, tanh
+and SiLU, 2,000 steps each, ``random_state=seed``) and `fmmi.selection.keep`'s
+choice, one ``"stage": "pilot"`` line in ``OUT_FOLDER/runs.jsonl``. Where the
+pilots keep SiLU, the full cross-fitted estimate of the SiLU net
+(``FMMI(activation="silu", random_state=seed).fit_estimate``, what `select`
+then fits) is run too, one ``"stage": "full"`` line. Where they keep tanh,
+`select` would fit the default estimator with the same seed on the same
+data: that is the run ``fmmi bench --estimators fmmi`` already recorded, so
+it is not run again. Finished lines are skipped.
+
+``--table`` puts the choice together: the default's estimate from
+DEFAULT_RECORDS (a ``fmmi bench`` records file) where tanh was kept, the
+SiLU fit (from OUT_FOLDER, or from the ``fmmi-select`` records of
+SELECT_RECORDS, whose SiLU candidate is the same fit) where SiLU was kept;
+per task, the mean over the seeds, the default's mean, and BMI's solved
+rule; then the MAE and solved count of both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import warnings
+
+import numpy as np
+import torch
+
+import fmmi
+from fmmi import FMMI
+from fmmi.benchmark import get_task, list_tasks
+from fmmi.benchmark.runner import source_commit
+from fmmi.selection import CANDIDATES, keep, pilot_losses
+
+N, PILOT_STEPS, SOLVED = 10000, 2000, np.log(1.5)
+
+
+def _record(out: str, record: dict) -> None:
+    record.update(
+        threads=torch.get_num_threads(), fmmi_version=fmmi.__version__, fmmi_commit=source_commit(), device="cpu"
+    )
+    with open(os.path.join(out, "runs.jsonl"), "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def run(seeds: list[int], out: str, tasks: list[str], pilots_only: bool) -> None:
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "runs.jsonl")
+    done = set()
+    if os.path.exists(path):
+        with open(path) as f:
+            done = {(r["stage"], r["task"], r["seed"]) for r in map(json.loads, f)}
+    for task_id in tasks:
+        task = get_task(task_id)
+        for seed in seeds:
+            x, y = task.sample(N, seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if ("pilot", task_id, seed) not in done:
+                    start = time.perf_counter()
+                    losses = pilot_losses(x, y, CANDIDATES, PILOT_STEPS, random_state=seed, device="cpu")
+                    chosen, gaps, stderrs = keep(losses)
+                    _record(
+                        out,
+                        {
+                            "stage": "pilot",
+                            "task": task_id,
+                            "seed": seed,
+                            "true_mi": task.mutual_information,
+                            "pilot_steps": PILOT_STEPS,
+                            "chosen": chosen,
+                            "gaps": gaps,
+                            "gap_stderrs": stderrs,
+                            "seconds": time.perf_counter() - start,
+                        },
+                    )
+                    done.add(("pilot", task_id, seed))
+                    print(f"{task_id} seed {seed}: pilots keep {chosen} ({gaps[1] / stderrs[1]:+.1f} s.e.)", flush=True)
+                else:
+                    with open(path) as f:
+                        chosen = next(
+                            r["chosen"]
+                            for r in map(json.loads, f)
+                            if (r["stage"], r["task"], r["seed"]) == ("pilot", task_id, seed)
+                        )
+                if pilots_only or chosen == 0 or ("full", task_id, seed) in done:
+                    continue
+                start = time.perf_counter()
+                estimator = FMMI(**CANDIDATES[chosen], random_state=seed, device="cpu")
+                result = estimator.fit_estimate(x, y)
+                _record(
+                    out,
+                    {
+                        "stage": "full",
+                        "task": task_id,
+                        "seed": seed,
+                        "true_mi": task.mutual_information,
+                        "candidate": chosen,
+                        "estimate": float(result),
+                        "interval": list(result.interval),
+                        "mixed_precision_used": bool(estimator.mixed_precision_),
+                        "seconds": time.perf_counter() - start,
+                    },
+                )
+                done.add(("full", task_id, seed))
+                print(f"{task_id} seed {seed}: candidate {chosen} reads {float(result):.3f}", flush=True)
+
+
+def _read(path: str) -> list[dict]:
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def table(out: str, default_records: str, select_records: str | None) -> None:
+    records = _read(os.path.join(out, "runs.jsonl"))
+    pilots = {(r["task"], r["seed"]): r for r in records if r["stage"] == "pilot"}
+    silu = {(r["task"], r["seed"]): r["estimate"] for r in records if r["stage"] == "full"}
+    if select_records:
+        for r in _read(select_records):
+            if r["estimator"] == "fmmi-select" and r.get("success"):
+                silu.setdefault((r["task_id"], r["seed"]), r["candidate_estimates"][1])
+    default = {
+        (r["task_id"], r["seed"]): r["estimate"]
+        for r in _read(default_records)
+        if r["estimator"] == "fmmi" and r.get("success")
+    }
+    tasks = list(dict.fromkeys(t for t, _ in pilots))
+    print("| task (true MI) | kept per seed (pilot gap / s.e.) | pilot-select, mean | default, mean |")
+    print("|---|---|---|---|")
+    errors, solved, missing = {"select": [], "default": []}, {"select": 0, "default": 0}, []
+    for task_id in tasks:
+        seeds = sorted(s for t, s in pilots if t == task_id)
+        picks, kept, base = [], [], []
+        for seed in seeds:
+            pilot = pilots[task_id, seed]
+            picks.append(f"{'SiLU' if pilot['chosen'] else 'tanh'} ({pilot['gaps'][1] / pilot['gap_stderrs'][1]:+.1f})")
+            value = default.get((task_id, seed)) if pilot["chosen"] == 0 else silu.get((task_id, seed))
+            if value is None:
+                missing.append((task_id, seed))
+            kept.append(value)
+            base.append(default.get((task_id, seed)))
+        true_mi = pilots[task_id, seeds[0]]["true_mi"]
+        cells = []
+        for name, values in (("select", kept), ("default", base)):
+            if any(v is None for v in values):
+                cells.append("missing")
+                continue
+            mean = float(np.mean(values))
+            errors[name].append(abs(mean - true_mi))
+            ok = abs(np.log(mean / true_mi)) < SOLVED
+            solved[name] += ok
+            cells.append(f"{mean:.3f} ({mean - true_mi:+.3f}){'' if ok else ' unsolved'}")
+        print(f"| {task_id} ({true_mi:.3f}) | {', '.join(picks)} | {cells[0]} | {cells[1]} |")
+    for name in errors:
+        print(f"{name}: MAE {np.mean(errors[name]):.4f} over {len(errors[name])} tasks, solved {solved[name]}")
+    if missing:
+        print(f"missing full fits: {missing}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("args", nargs="+", help="SEEDS OUT_FOLDER, or OUT_FOLDER DEFAULT_RECORDS [SELECT] with --table")
+    parser.add_argument("--tasks", help="comma-separated task ids (default: the BMI suite)")
+    parser.add_argument("--pilots-only", action="store_true", help="run the pilots, not the full SiLU fits")
+    parser.add_argument("--table", action="store_true")
+    args = parser.parse_args()
+    if args.table:
+        table(*args.args)
+    else:
+        seeds, out = args.args
+        tasks = args.tasks.split(",") if args.tasks else list_tasks("bmi")
+        run([int(s) for s in seeds.split(",")], out, tasks, args.pilots_only)
+
+
+if __name__ == "__main__":
+    main()

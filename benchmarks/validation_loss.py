@@ -15,7 +15,8 @@ so every variant is scored on the very same draws). One JSON line per run in
 loss minus the first variant's, with the paired standard error; then, for
 tanh against SiLU, which of the two `fmmi.select`'s rule keeps (tanh unless
 SiLU's loss is lower by more than 2 paired standard errors) and the mean
-absolute error of each column.
+absolute error of each column; then whether 2,000-step pilots (``tanh_2k``,
+``silu_2k``) lead the rule to the same net as the full trainings.
 """
 
 from __future__ import annotations
@@ -41,11 +42,9 @@ VARIANTS = {
     "depth_3": {"depth": 3},
     "depth_4": {"depth": 4},
     "hidden_1024": {"hidden": 1024},
-    # Short pilots: does the loss gap after 2,000 or 1,000 steps (cosine over those steps) foretell the full one?
+    # Short pilots: does the loss gap after 2,000 steps (cosine over those steps) foretell the full one?
     "tanh_2k": {"steps": 2000},
     "silu_2k": {"activation": "silu", "steps": 2000},
-    "tanh_1k": {"steps": 1000},
-    "silu_1k": {"activation": "silu", "steps": 1000},
 }
 
 N, N_TRAIN, N_DRAWS = 10000, 5000, 8
@@ -142,6 +141,31 @@ def selection_table(out: str, variants: list[str], margin: float = 2.0) -> None:
     )
 
 
+def pilot_table(out: str, full: list[str], pilot: list[str], margin: float = 2.0) -> None:
+    """Per task: what the rule keeps on the full trainings' losses and on the pilots' losses (gap in paired
+    standard errors), and the error of each pick, both read on the full trainings; then the MAE of each."""
+    with open(os.path.join(out, "runs.jsonl")) as f:
+        records = {(r["task"], r["variant"]): r for r in map(json.loads, f)}
+    tasks = [t for t in dict.fromkeys(t for t, _ in records) if all((t, v) in records for v in full + pilot)]
+    print("| task (true MI) | kept on full trainings (gap / s.e.) | kept on pilots (gap / s.e.) | error of each pick |")
+    print("|---|---|---|---|")
+    errors: dict[str, list[float]] = {"full": [], "pilot": []}
+    for task_id in tasks:
+        cells, picks = [], []
+        for names in (full, pilot):
+            chosen, gaps, stderrs = keep([np.load(os.path.join(out, "losses", f"{task_id}__{v}.npy")) for v in names])
+            picks.append(full[chosen])
+            cells.append(f"{full[chosen]} ({gaps[1] / stderrs[1]:+.1f})")
+        wrong = [records[task_id, v]["estimate"] - records[task_id, v]["true_mi"] for v in picks]
+        for name, error in zip(errors, wrong):
+            errors[name].append(abs(error))
+        true_mi = records[task_id, full[0]]["true_mi"]
+        print(f"| {task_id} ({true_mi:.3f}) | {cells[0]} | {cells[1]} | {wrong[0]:+.3f} / {wrong[1]:+.3f} |")
+    print(
+        f"| mean absolute error over {len(tasks)} tasks | | | {np.mean(errors['full']):.3f} / {np.mean(errors['pilot']):.3f} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("args", nargs="+", help="TASKS VARIANTS OUT_FOLDER, or OUT_FOLDER with --table")
@@ -151,6 +175,8 @@ def main() -> None:
         table(args.args[0])
         print()
         selection_table(args.args[0], ["tanh", "silu"])
+        print()
+        pilot_table(args.args[0], ["tanh", "silu"], ["tanh_2k", "silu_2k"])
     else:
         tasks, variants, out = args.args
         unknown = [v for v in variants.split(",") if v not in VARIANTS]

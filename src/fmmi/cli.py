@@ -113,7 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--estimators",
         default="fmmi",
-        help="comma-separated: fmmi, fmmi-mc, fmmi-select, ksg, cca, infonce, nwj, mine, minde (default fmmi)",
+        help=(
+            "comma-separated: fmmi, fmmi-mc, fmmi-select, fmmi-select-pilot, ksg, cca, infonce, nwj, mine, minde "
+            "(default fmmi)"
+        ),
     )
     bench.add_argument("--n", type=_positive_int, default=10_000, help="samples per run (default 10000)")
     bench.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")

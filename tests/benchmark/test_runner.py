@@ -103,6 +103,19 @@ def test_selection_records_every_candidate(tmp_path, monkeypatch):
     assert record["mixed_precision_used"] in (True, False)
 
 
+def test_selection_on_pilots_records_only_the_kept_candidates_fit(monkeypatch):
+    assert runner.ESTIMATORS["fmmi-select-pilot"](0, "cpu").pilot_steps == 2000
+    tiny = dict(steps=5, hidden=8, n_time=2, n_folds=2)
+    monkeypatch.setitem(
+        runner.ESTIMATORS, "pilot-tiny", lambda seed, device: runner._Selecting(seed, device, pilot_steps=3, **tiny)
+    )
+    record = runner.run_one(TASKS[0], "pilot-tiny", 300, 0, device="cpu")
+    assert record["success"] and record["estimator_params"]["pilot_steps"] == 3
+    estimates = record["candidate_estimates"]
+    assert estimates[record["chosen"]] == record["estimate"] and estimates[1 - record["chosen"]] is None
+    assert record["interval_kind"] == "crossfit"
+
+
 def test_report_pools_several_sweeps(tmp_path):
     run_benchmark(TASKS, ["ksg"], n=300, seeds=[0], out=tmp_path / "a", progress=False)
     run_benchmark(TASKS, ["cca"], n=300, seeds=[0], out=tmp_path / "b", progress=False)

@@ -1,11 +1,12 @@
 """`fmmi.select` with pilots on the BMI suite, at little more than the default's cost.
 
-    python benchmarks/pilot_select.py SEEDS OUT_FOLDER [--tasks T1,T2] [--pilots-only]
-    python benchmarks/pilot_select.py --table OUT_FOLDER DEFAULT_RECORDS [SELECT_RECORDS]
+    python benchmarks/pilot_select.py SEEDS OUT_FOLDER [--tasks T1,T2] [--pilots-only] [--pilot-steps 2000]
+    python benchmarks/pilot_select.py --table OUT_FOLDER DEFAULT_RECORDS [MORE_RECORDS ...]
 
 Per BMI task and seed: ``task.sample(10000, seed)``, then the pilots of
 `fmmi.select` (`fmmi.selection.pilot_losses`: the default candidates, tanh
-and SiLU, 2,000 steps each, ``random_state=seed``) and `fmmi.selection.keep`'s
+and SiLU, 2,000 steps each unless ``--pilot-steps`` says otherwise,
+``random_state=seed``) and `fmmi.selection.keep`'s
 choice, one ``"stage": "pilot"`` line in ``OUT_FOLDER/runs.jsonl``. Where the
 pilots keep SiLU, the full cross-fitted estimate of the SiLU net
 (``FMMI(activation="silu", random_state=seed).fit_estimate``, what `select`
@@ -16,8 +17,10 @@ it is not run again. Finished lines are skipped.
 
 ``--table`` puts the choice together: the default's estimate from
 DEFAULT_RECORDS (a ``fmmi bench`` records file) where tanh was kept, the
-SiLU fit (from OUT_FOLDER, or from the ``fmmi-select`` records of
-SELECT_RECORDS, whose SiLU candidate is the same fit) where SiLU was kept;
+SiLU fit where SiLU was kept, from OUT_FOLDER or MORE_RECORDS (the full
+fits of another folder of this script, made with other pilots, or the
+``fmmi-select`` records of ``fmmi bench``, whose SiLU candidate is the same
+fit);
 per task, the mean over the seeds, the default's mean, and BMI's solved
 rule; then the MAE and solved count of both.
 """
@@ -39,7 +42,7 @@ from fmmi.benchmark import get_task, list_tasks
 from fmmi.benchmark.runner import source_commit
 from fmmi.selection import CANDIDATES, keep, pilot_losses
 
-N, PILOT_STEPS, SOLVED = 10000, 2000, np.log(1.5)
+N, SOLVED = 10000, np.log(1.5)
 
 
 def _record(out: str, record: dict) -> None:
@@ -50,7 +53,7 @@ def _record(out: str, record: dict) -> None:
         f.write(json.dumps(record) + "\n")
 
 
-def run(seeds: list[int], out: str, tasks: list[str], pilots_only: bool) -> None:
+def run(seeds: list[int], out: str, tasks: list[str], pilots_only: bool, pilot_steps: int) -> None:
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "runs.jsonl")
     done = set()
@@ -65,7 +68,7 @@ def run(seeds: list[int], out: str, tasks: list[str], pilots_only: bool) -> None
                 warnings.simplefilter("ignore")
                 if ("pilot", task_id, seed) not in done:
                     start = time.perf_counter()
-                    losses = pilot_losses(x, y, CANDIDATES, PILOT_STEPS, random_state=seed, device="cpu")
+                    losses = pilot_losses(x, y, CANDIDATES, pilot_steps, random_state=seed, device="cpu")
                     chosen, gaps, stderrs = keep(losses)
                     _record(
                         out,
@@ -74,7 +77,7 @@ def run(seeds: list[int], out: str, tasks: list[str], pilots_only: bool) -> None
                             "task": task_id,
                             "seed": seed,
                             "true_mi": task.mutual_information,
-                            "pilot_steps": PILOT_STEPS,
+                            "pilot_steps": pilot_steps,
                             "chosen": chosen,
                             "gaps": gaps,
                             "gap_stderrs": stderrs,
@@ -118,14 +121,15 @@ def _read(path: str) -> list[dict]:
         return [json.loads(line) for line in f]
 
 
-def table(out: str, default_records: str, select_records: str | None) -> None:
+def table(out: str, default_records: str, *more_records: str) -> None:
     records = _read(os.path.join(out, "runs.jsonl"))
     pilots = {(r["task"], r["seed"]): r for r in records if r["stage"] == "pilot"}
-    silu = {(r["task"], r["seed"]): r["estimate"] for r in records if r["stage"] == "full"}
-    if select_records:
-        for r in _read(select_records):
-            if r["estimator"] == "fmmi-select" and r.get("success"):
-                silu.setdefault((r["task_id"], r["seed"]), r["candidate_estimates"][1])
+    silu = {}
+    for r in [*records, *(r for path in more_records for r in _read(path))]:
+        if r.get("stage") == "full":
+            silu.setdefault((r["task"], r["seed"]), r["estimate"])
+        elif r.get("estimator") == "fmmi-select" and r.get("success"):
+            silu.setdefault((r["task_id"], r["seed"]), r["candidate_estimates"][1])
     default = {
         (r["task_id"], r["seed"]): r["estimate"]
         for r in _read(default_records)
@@ -166,9 +170,12 @@ def table(out: str, default_records: str, select_records: str | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("args", nargs="+", help="SEEDS OUT_FOLDER, or OUT_FOLDER DEFAULT_RECORDS [SELECT] with --table")
+    parser.add_argument(
+        "args", nargs="+", help="SEEDS OUT_FOLDER, or OUT_FOLDER DEFAULT_RECORDS [MORE_RECORDS ...] with --table"
+    )
     parser.add_argument("--tasks", help="comma-separated task ids (default: the BMI suite)")
     parser.add_argument("--pilots-only", action="store_true", help="run the pilots, not the full SiLU fits")
+    parser.add_argument("--pilot-steps", type=int, default=2000, help="training steps of each pilot (default 2000)")
     parser.add_argument("--table", action="store_true")
     args = parser.parse_args()
     if args.table:
@@ -176,7 +183,7 @@ def main() -> None:
     else:
         seeds, out = args.args
         tasks = args.tasks.split(",") if args.tasks else list_tasks("bmi")
-        run([int(s) for s in seeds.split(",")], out, tasks, args.pilots_only)
+        run([int(s) for s in seeds.split(",")], out, tasks, args.pilots_only, args.pilot_steps)
 
 
 if __name__ == "__main__":

@@ -104,7 +104,7 @@ def test_selection_records_every_candidate(tmp_path, monkeypatch):
 
 
 def test_selection_on_pilots_records_only_the_kept_candidates_fit(monkeypatch):
-    assert runner.ESTIMATORS["fmmi-select-pilot"](0, "cpu").pilot_steps == 2000
+    assert runner.ESTIMATORS["fmmi-select-pilot"](0, "cpu").pilot_steps == 10000
     tiny = dict(steps=5, hidden=8, n_time=2, n_folds=2)
     monkeypatch.setitem(
         runner.ESTIMATORS, "pilot-tiny", lambda seed, device: runner._Selecting(seed, device, pilot_steps=3, **tiny)

@@ -22,7 +22,8 @@ fits of another folder of this script, made with other pilots, or the
 ``fmmi-select`` records of ``fmmi bench``, whose SiLU candidate is the same
 fit);
 per task, the mean over the seeds, the default's mean, and BMI's solved
-rule; then the MAE and solved count of both.
+rule; then the MAE and solved count of both over the tasks where both are
+complete.
 """
 
 from __future__ import annotations
@@ -152,14 +153,16 @@ def table(out: str, default_records: str, *more_records: str) -> None:
             base.append(default.get((task_id, seed)))
         true_mi = pilots[task_id, seeds[0]]["true_mi"]
         cells = []
+        complete = not any(v is None for v in kept + base)  # the totals compare the same tasks
         for name, values in (("select", kept), ("default", base)):
             if any(v is None for v in values):
                 cells.append("missing")
                 continue
             mean = float(np.mean(values))
-            errors[name].append(abs(mean - true_mi))
             ok = abs(np.log(mean / true_mi)) < SOLVED
-            solved[name] += ok
+            if complete:
+                errors[name].append(abs(mean - true_mi))
+                solved[name] += ok
             cells.append(f"{mean:.3f} ({mean - true_mi:+.3f}){'' if ok else ' unsolved'}")
         print(f"| {task_id} ({true_mi:.3f}) | {', '.join(picks)} | {cells[0]} | {cells[1]} |")
     for name in errors:

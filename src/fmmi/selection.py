@@ -9,8 +9,8 @@ distance of the net's velocity to the exact one, plus a constant set by the
 data. `select` fits each candidate with the same seed (so the same folds and
 the same loss draws), pairs the candidates' losses row by row, and keeps the
 first candidate unless another fits clearly better. With ``pilot_steps``, the
-comparison is made on short trainings instead and only the kept candidate is
-fitted in full, for little more than the cost of one estimate.
+comparison is made on one training per candidate instead (a pilot) and only
+the kept candidate is fitted in full.
 """
 
 from __future__ import annotations
@@ -114,14 +114,14 @@ def pilot_losses(
     random_state: int,
     **options: Any,
 ) -> list[np.ndarray]:
-    """Per-row held-out flow-matching losses of short trainings of each candidate (the pilots of `select`).
+    """Per-row held-out flow-matching losses of one training of each candidate (the pilots of `select`).
 
     Each candidate is ``FMMI(**options, **candidate, steps=pilot_steps,
     interval="monte_carlo", random_state=random_state)`` fitted with
     `FMMI.fit_estimate`: one training on part of the rows (``test_size``),
     losses on the rest; the seed gives every candidate the same split and
     draws, so the losses pair row by row (see `keep`). Checkpoint options are
-    dropped: pilots are short.
+    dropped: a pilot is not resumed.
     """
     _check_pilot_steps(pilot_steps)
     shared = {k: v for k, v in options.items() if k not in ("checkpoint_dir", "checkpoint_every")}
@@ -167,7 +167,7 @@ def select(
     `estimate_mi`; shorter pilots cost less and see only the
     early fit: on BMI's Swiss roll, 2,000-step pilots keep SiLU, whose full
     fit then reads 0.676 for 0.413, while 10,000-step pilots keep tanh
-    (``benchmarks/README.md``, "Held-out flow-matching loss").
+    (``benchmarks/README.md``, "Choosing on pilots").
 
     A better fit of the velocity does not always give a better MI (the
     estimate rests on the divergence): on BMI's 3 x 3 Student-t tasks SiLU

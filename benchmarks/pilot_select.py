@@ -1,4 +1,4 @@
-"""`fmmi.select` with pilots on the BMI suite, at little more than the default's cost.
+"""`fmmi.select` with pilots on the BMI suite: one training per candidate to choose, then the kept net's full fit.
 
     python benchmarks/pilot_select.py SEEDS OUT_FOLDER [--tasks T1,T2] [--pilots-only] [--pilot-steps 2000]
     python benchmarks/pilot_select.py --table OUT_FOLDER DEFAULT_RECORDS [MORE_RECORDS ...]
@@ -57,10 +57,12 @@ def _record(out: str, record: dict) -> None:
 def run(seeds: list[int], out: str, tasks: list[str], pilots_only: bool, pilot_steps: int) -> None:
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "runs.jsonl")
-    done = set()
+    done, kept = set(), {}  # finished (stage, task, seed); each finished pilot's choice
     if os.path.exists(path):
-        with open(path) as f:
-            done = {(r["stage"], r["task"], r["seed"]) for r in map(json.loads, f)}
+        for r in _read(path):
+            done.add((r["stage"], r["task"], r["seed"]))
+            if r["stage"] == "pilot":
+                kept[r["task"], r["seed"]] = r["chosen"]
     for task_id in tasks:
         task = get_task(task_id)
         for seed in seeds:
@@ -86,14 +88,9 @@ def run(seeds: list[int], out: str, tasks: list[str], pilots_only: bool, pilot_s
                         },
                     )
                     done.add(("pilot", task_id, seed))
+                    kept[task_id, seed] = chosen
                     print(f"{task_id} seed {seed}: pilots keep {chosen} ({gaps[1] / stderrs[1]:+.1f} s.e.)", flush=True)
-                else:
-                    with open(path) as f:
-                        chosen = next(
-                            r["chosen"]
-                            for r in map(json.loads, f)
-                            if (r["stage"], r["task"], r["seed"]) == ("pilot", task_id, seed)
-                        )
+                chosen = kept[task_id, seed]
                 if pilots_only or chosen == 0 or ("full", task_id, seed) in done:
                     continue
                 start = time.perf_counter()

@@ -220,6 +220,11 @@ def test_estimate_streaming_from_two_files(tmp_path, capsys):
     assert abs(record["value"] - 0.5) < 0.2
     assert main(["estimate", str(tmp_path / "x.npy"), "--stream", str(tmp_path / "y.npy"), "--x", "0"]) == 1
     assert "--stream takes whole files" in capsys.readouterr().err
+    stream = ["estimate", str(tmp_path / "x.npy"), "--stream", str(tmp_path / "y.npy")]
+    assert main([*stream, "--activation", "silu"]) == 1
+    assert "--stream trains the default tanh net" in capsys.readouterr().err
+    assert main([*stream, "--select"]) == 1
+    assert "--select cannot be combined with --stream" in capsys.readouterr().err
 
 
 def test_mixed_precision_flag_switches_bfloat16_training(gaussian_csv, capsys):
@@ -232,3 +237,63 @@ def test_mixed_precision_flag_switches_bfloat16_training(gaussian_csv, capsys):
     assert values["on"] == pytest.approx(0.5, abs=0.1) and values["off"] == pytest.approx(0.5, abs=0.1)
     with pytest.raises(SystemExit):
         main(["estimate", str(gaussian_csv), "--mixed-precision", "half"])
+
+
+def test_activation_flag_trains_that_net(gaussian_csv, capsys):
+    from fmmi import FMMI
+
+    flags = ["--x", "u", "--y", "v", "--json", "--interval", "monte_carlo", "--activation", "silu"]
+    assert main(["estimate", str(gaussian_csv), *flags, *FAST_FLAGS, "--steps", "100"]) == 0  # the last --steps counts
+    record = json.loads(capsys.readouterr().out)
+    data = np.loadtxt(gaussian_csv, delimiter=",", skiprows=1)
+    options = dict(steps=100, hidden=64, interval="monte_carlo", random_state=0)
+    expected = FMMI(activation="silu", **options).fit_estimate(data[:, :1], data[:, 1:2])
+    assert record["value"] == pytest.approx(expected.value, abs=1e-9)
+    assert record["options"]["activation"] == "silu"
+    assert main(["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--activation", "sine", *FAST_FLAGS]) == 1
+    assert "activation" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("pilot_steps", [None, 100])
+def test_select_flag_reports_what_fmmi_select_keeps(gaussian_csv, capsys, pilot_steps):
+    from fmmi import select
+
+    pilots = [] if pilot_steps is None else ["--pilot-steps", str(pilot_steps)]
+    pilots += [*FAST_FLAGS, "--steps", "100"]  # the last --steps counts
+    assert main(["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--select", *pilots]) == 0
+    line, reason = capsys.readouterr().out.strip().split("\n")
+    assert line.startswith("I(X;Y) = ") and reason.startswith("select: kept ")
+    assert ("pilots of 100 steps" in reason) == (pilot_steps is not None)
+    assert ("full fits" in reason) == (pilot_steps is None)
+
+    assert main(["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--select", "--json", *pilots]) == 0
+    record = json.loads(capsys.readouterr().out)
+    data = np.loadtxt(gaussian_csv, delimiter=",", skiprows=1)
+    expected = select(data[:, :1], data[:, 1:2], pilot_steps=pilot_steps, random_state=0, steps=100, hidden=64)
+    chosen = record["selection"]["chosen"]
+    assert chosen == expected.chosen
+    assert record["value"] == pytest.approx(expected.result.value, abs=1e-9)
+    assert record["selection"]["estimates"][chosen] == pytest.approx(record["value"], abs=1e-12)
+    assert record["selection"]["loss_gaps"] == pytest.approx(list(expected.gaps), abs=1e-12)
+    assert record["selection"]["pilot_steps"] == pilot_steps
+    assert record["selection"]["candidates"] == [{}, {"activation": "silu"}]
+    fitted = [value is not None for value in record["selection"]["estimates"]]
+    assert fitted == ([True, True] if pilot_steps is None else [i == chosen for i in range(2)])
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--pilot-steps", "100"], "--pilot-steps goes with --select"),
+        (["--select", "--activation", "silu"], "--select cannot be combined with --activation"),
+        (["--select", "--z", "w"], "--select cannot be combined with --z"),
+        (["--select", "--pilot-steps", "0"], None),
+    ],
+)
+def test_select_flag_errors(gaussian_csv, capsys, flags, message):
+    if message is None:  # argparse refuses it: a usage error
+        with pytest.raises(SystemExit):
+            main(["estimate", str(gaussian_csv), "--x", "u", "--y", "v", *flags])
+        return
+    assert main(["estimate", str(gaussian_csv), "--x", "u", "--y", "v", *flags]) == 1
+    assert message in capsys.readouterr().err

@@ -1,7 +1,7 @@
 """`fmmi.select` with pilots on the BMI suite: one training per candidate to choose, then the kept net's full fit.
 
     python benchmarks/pilot_select.py SEEDS OUT_FOLDER [--tasks T1,T2] [--pilots-only] [--pilot-steps 2000]
-    python benchmarks/pilot_select.py --table OUT_FOLDER DEFAULT_RECORDS [MORE_RECORDS ...]
+    python benchmarks/pilot_select.py --table OUT_FOLDER DEFAULT_RECORDS [MORE_RECORDS ...] [--seeds 0]
 
 Per BMI task and seed: ``task.sample(10000, seed)``, then the pilots of
 `fmmi.select` (`fmmi.selection.pilot_losses`: the default candidates, tanh
@@ -119,9 +119,11 @@ def _read(path: str) -> list[dict]:
         return [json.loads(line) for line in f]
 
 
-def table(out: str, default_records: str, *more_records: str) -> None:
+def table(out: str, default_records: str, *more_records: str, seeds: list[int] | None = None) -> None:
     records = _read(os.path.join(out, "runs.jsonl"))
-    pilots = {(r["task"], r["seed"]): r for r in records if r["stage"] == "pilot"}
+    pilots = {
+        (r["task"], r["seed"]): r for r in records if r["stage"] == "pilot" and (seeds is None or r["seed"] in seeds)
+    }
     silu = {}
     for r in [*records, *(r for path in more_records for r in _read(path))]:
         if r.get("stage") == "full":
@@ -177,9 +179,10 @@ def main() -> None:
     parser.add_argument("--pilots-only", action="store_true", help="run the pilots, not the full SiLU fits")
     parser.add_argument("--pilot-steps", type=int, default=2000, help="training steps of each pilot (default 2000)")
     parser.add_argument("--table", action="store_true")
+    parser.add_argument("--seeds", help="with --table: only these comma-separated seeds (default: all recorded)")
     args = parser.parse_args()
     if args.table:
-        table(*args.args)
+        table(*args.args, seeds=[int(s) for s in args.seeds.split(",")] if args.seeds else None)
     else:
         seeds, out = args.args
         tasks = args.tasks.split(",") if args.tasks else list_tasks("bmi")

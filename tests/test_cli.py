@@ -265,6 +265,7 @@ def test_select_flag_reports_what_fmmi_select_keeps(gaussian_csv, capsys, pilot_
     assert line.startswith("I(X;Y) = ") and reason.startswith("select: kept ")
     assert ("pilots of 100 steps" in reason) == (pilot_steps is not None)
     assert ("full fits" in reason) == (pilot_steps is None)
+    assert reason.endswith(" s in all")
 
     assert main(["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--select", "--json", *pilots]) == 0
     record = json.loads(capsys.readouterr().out)
@@ -276,6 +277,7 @@ def test_select_flag_reports_what_fmmi_select_keeps(gaussian_csv, capsys, pilot_
     assert record["selection"]["estimates"][chosen] == pytest.approx(record["value"], abs=1e-12)
     assert record["selection"]["loss_gaps"] == pytest.approx(list(expected.gaps), abs=1e-12)
     assert record["selection"]["pilot_steps"] == pilot_steps
+    assert record["selection"]["seconds"] >= record["seconds"]  # the whole selection, not only the kept fit
     assert record["selection"]["candidates"] == [{}, {"activation": "silu"}]
     fitted = [value is not None for value in record["selection"]["estimates"]]
     assert fitted == ([True, True] if pilot_steps is None else [i == chosen for i in range(2)])

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 import warnings
 from collections.abc import Sequence
 
@@ -272,7 +273,7 @@ def _estimator_options(args: argparse.Namespace) -> dict:
     )
 
 
-def _print_result(args: argparse.Namespace, result, what: str, dims: dict, selection=None) -> None:
+def _print_result(args: argparse.Namespace, result, what: str, dims: dict, selection=None, seconds=None) -> None:
     from .distributed import is_main_process
 
     if not is_main_process():
@@ -282,7 +283,7 @@ def _print_result(args: argparse.Namespace, result, what: str, dims: dict, selec
     if args.json:
         record = {"file": args.file, "quantity": what, **dims, **result.as_dict()}
         if selection is not None:
-            record["selection"] = _selection_record(selection, args.bits)
+            record["selection"] = {**_selection_record(selection, args.bits), "seconds": seconds}
         print(json.dumps(record, default=str))
         return
     low, high = result.interval
@@ -293,7 +294,7 @@ def _print_result(args: argparse.Namespace, result, what: str, dims: dict, selec
         f"n_eval={result.n_eval}, folds={result.n_folds}, {result.seconds:.1f} s)"
     )
     if selection is not None:
-        print(_selection_line(selection))
+        print(f"{_selection_line(selection)}; {seconds:.1f} s in all")
 
 
 def _describe(candidate: dict) -> str:
@@ -441,8 +442,10 @@ def _estimate_here(args: argparse.Namespace) -> int:
 
         del options["activation"]
         seed = options.pop("random_state")
+        start = time.perf_counter()
         selection = select(x, y, pilot_steps=args.pilot_steps, random_state=seed, **options)
-        _print_result(args, selection.result, "I(X;Y)", {"dim_x": x.shape[1], "dim_y": y.shape[1]}, selection)
+        dims = {"dim_x": x.shape[1], "dim_y": y.shape[1]}
+        _print_result(args, selection.result, "I(X;Y)", dims, selection, time.perf_counter() - start)
         return 0
     if z is None:
         result = FMMI(**options).fit_estimate(x, y)

@@ -135,8 +135,8 @@ def table(out: str, default_records: str, *more_records: str, seeds: list[int] |
         for r in _read(default_records)
         if r["estimator"] == "fmmi" and r.get("success")
     }
-    recorded = set(t for t, _ in pilots)
-    tasks = [t for t in list_tasks("bmi") if t in recorded] + sorted(recorded - set(list_tasks("bmi")))  # BMI's order
+    recorded, bmi = {t for t, _ in pilots}, list_tasks("bmi")
+    tasks = [t for t in bmi if t in recorded] + sorted(recorded - set(bmi))  # BMI's order, then any others
     print("| task (true MI) | kept per seed (pilot gap / s.e.) | pilot-select, mean | default, mean |")
     print("|---|---|---|---|")
     errors, solved, missing = {"select": [], "default": []}, {"select": 0, "default": 0}, []

@@ -5,6 +5,7 @@ matplotlib is imported only when a function here is called (extra ``plot``).
 
 from __future__ import annotations
 
+import numbers
 import os
 from pathlib import Path
 
@@ -24,12 +25,32 @@ def _pyplot():
     return plt
 
 
+def _series(values, name: str, fewest: int) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or values.size < fewest:
+        raise ValueError(f"{name} must be a 1-D array of at least {fewest} values, got shape {values.shape}")
+    return values
+
+
+def _positive_int(value, name: str) -> None:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _check_folder(path: Path) -> None:
+    """Fail before drawing when the file could not be written (the folder must exist)."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: the folder {folder} does not exist")
+
+
 def plot_loss(history: np.ndarray, *, ax=None, window: int = 100):
     """Flow-matching loss per step, raw and as a moving average. Returns the axes."""
+    history = _series(history, "history", 1)
+    _positive_int(window, "window")
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
-    history = np.asarray(history)
     steps = np.arange(1, history.size + 1)
     ax.plot(steps, history, color="0.75", lw=0.6, label="loss per step")
     window = max(1, min(window, history.size))
@@ -46,6 +67,7 @@ def plot_convergence(contributions: np.ndarray, *, true_mi: float | None = None,
     """Running MI estimate against the number of Monte-Carlo samples, with a 95% band."""
     from .integrate import running_mean_and_stderr
 
+    contributions = _series(contributions, "contributions", 2)
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
@@ -86,12 +108,35 @@ def animate_flows(
         path: Output ``.gif`` file (written whole, then renamed into place).
         background: Optional (m, 2) points drawn faintly in every panel
             (e.g. samples of the target).
+        fps: Frames per second.
+        dpi: Resolution of the frames.
+
+    Raises:
+        ValueError: no panel, a panel that is not (n_frames, n_particles, 2)
+            with at least two frames, panels with different frame counts, or a
+            path that does not end in ``.gif``.
+        FileNotFoundError: the folder of ``path`` does not exist.
     """
+    path = Path(path)
+    if path.suffix.lower() != ".gif":
+        raise ValueError(f"the animation is written as a GIF: path must end in .gif, got {path}")
+    _check_folder(path)
+    _positive_int(fps, "fps")
+    _positive_int(dpi, "dpi")
+    if not trajectories:
+        raise ValueError("trajectories is empty: give at least one panel")
+    panels = [(title, np.asarray(traj)) for title, traj in trajectories.items()]
+    for title, traj in panels:
+        if traj.ndim != 3 or traj.shape[-1] != 2 or traj.shape[0] < 2:
+            raise ValueError(
+                f"panel {title!r}: states must have shape (n_frames >= 2, n_particles, 2), got {traj.shape}"
+            )
+    frame_counts = {title: traj.shape[0] for title, traj in panels}
+    if len(set(frame_counts.values())) > 1:
+        raise ValueError(f"every panel needs the same number of frames, got {frame_counts}")
     plt = _pyplot()
     from matplotlib.animation import FuncAnimation, PillowWriter
 
-    path = Path(path)
-    panels = list(trajectories.items())
     n_frames = panels[0][1].shape[0]
     every = np.concatenate([traj.reshape(-1, 2) for _, traj in panels])
     low, high = np.percentile(every, [0.5, 99.5], axis=0)
@@ -132,9 +177,14 @@ def animate_flows(
 
 
 def save_figure(ax, path: str | os.PathLike, *, dpi: int = 120) -> Path:
-    """Save the figure of ``ax`` whole (temporary file, then rename) and close it."""
+    """Save the figure of ``ax`` whole (temporary file, then rename) and close it.
+
+    Raises:
+        FileNotFoundError: the folder of ``path`` does not exist (the figure stays open).
+    """
     plt = _pyplot()
     path = Path(path)
+    _check_folder(path)
     fig = ax.figure
     fig.tight_layout()
     temporary = path.with_name(f".{path.name}.tmp{path.suffix}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 
 from .divergence import Velocity
@@ -18,12 +20,17 @@ def rk4_trajectory(
     Args:
         velocity: ``velocity(z, t)`` with z of shape (n, d) and t of shape (n,).
         z_0: Starting points at t = 0, shape (n, d).
+        n_steps: Number of equal steps from t = 0 to t = 1.
+        context: Optional conditioning input passed to every call of
+            ``velocity`` (shape (n, c)), as cFMMI's flow in y takes x.
 
     Returns:
         The states at ``t = 0, 1/n_steps, ..., 1``, shape (n_steps + 1, n, d).
     """
-    if n_steps < 1:
-        raise ValueError(f"n_steps must be at least 1, got {n_steps}")
+    if not isinstance(n_steps, numbers.Integral) or isinstance(n_steps, bool) or n_steps < 1:
+        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
+    if z_0.dim() != 2:
+        raise ValueError(f"z_0 must have shape (n, d), got {tuple(z_0.shape)}")
     h = 1.0 / n_steps
     z = z_0
     states = [z]

@@ -1,29 +1,38 @@
 """`fmmi.select` with pilots on the BMI suite: one training per candidate to choose, then the kept net's full fit.
 
-    python benchmarks/pilot_select.py SEEDS OUT_FOLDER [--tasks T1,T2] [--pilots-only] [--pilot-steps 2000]
+    python benchmarks/pilot_select.py SEEDS OUT_FOLDER [--tasks T1,T2] [--pilots-only | --fits-only]
+        [--pilot-steps 2000] [--interval crossfit | monte_carlo]
     python benchmarks/pilot_select.py --table OUT_FOLDER DEFAULT_RECORDS [MORE_RECORDS ...] [--seeds 0]
+        [--interval crossfit | monte_carlo]
 
 Per BMI task and seed: ``task.sample(10000, seed)``, then the pilots of
-`fmmi.select` (`fmmi.selection.pilot_losses`: the default candidates, tanh
+`fmmi.select` (`fmmi.selection.fit_pilots`: the default candidates, tanh
 and SiLU, 2,000 steps each unless ``--pilot-steps`` says otherwise,
-``random_state=seed``) and `fmmi.selection.keep`'s
-choice, one ``"stage": "pilot"`` line in ``OUT_FOLDER/runs.jsonl``. Where the
-pilots keep SiLU, the full cross-fitted estimate of the SiLU net
-(``FMMI(activation="silu", random_state=seed).fit_estimate``, what `select`
-then fits) is run too, one ``"stage": "full"`` line. Where they keep tanh,
-`select` would fit the default estimator with the same seed on the same
-data: that is the run ``fmmi bench --estimators fmmi`` already recorded, so
-it is not run again. Finished lines are skipped.
+``random_state=seed``) and `fmmi.selection.keep`'s choice, one
+``"stage": "pilot"`` line in ``OUT_FOLDER/runs.jsonl`` (with each pilot's
+own estimate, ``estimates``, in records made since 2026-12-01). Where the
+pilots keep SiLU, the full estimate of the SiLU net
+(``FMMI(activation="silu", interval=INTERVAL, random_state=seed).fit_estimate``)
+is run too: with ``--interval crossfit`` (the default) five folds, what
+`select` then fits, one ``"stage": "full"`` line; with ``monte_carlo`` one
+training, ``"stage": "full_mc"``, what ``select(interval="monte_carlo")``
+keeps. A 10,000-step pilot is that one training (same seed, split and
+steps), so where its record holds ``estimates`` it is not run again. Where
+the pilots keep tanh, `select` would fit the default estimator (or, with
+``monte_carlo``, the ``fmmi-mc`` one) with the same seed on the same data:
+that is the run ``fmmi bench`` already recorded, so it is not run again.
+Finished lines are skipped; ``--fits-only`` runs only the full fits of
+pilots already recorded (beside processes running pilots).
 
-``--table`` puts the choice together: the default's estimate from
-DEFAULT_RECORDS (a ``fmmi bench`` records file) where tanh was kept, the
+``--table`` puts the choice together: the reference estimate from
+DEFAULT_RECORDS (a ``fmmi bench`` records file; ``fmmi`` records, or
+``fmmi-mc`` ones with ``--interval monte_carlo``) where tanh was kept, the
 SiLU fit where SiLU was kept, from OUT_FOLDER or MORE_RECORDS (the full
-fits of another folder of this script, made with other pilots, or the
-``fmmi-select`` records of ``fmmi bench``, whose SiLU candidate is the same
-fit);
-per task, the mean over the seeds, the default's mean, and BMI's solved
-rule; then the MAE and solved count of both over the tasks where both are
-complete.
+fits of another folder of this script, made with other pilots, or, for
+crossfit, the ``fmmi-select`` records of ``fmmi bench``, whose SiLU
+candidate is the same fit); per task, the mean over the seeds, the
+reference's mean, and BMI's solved rule; then the MAE and solved count of
+both over the tasks where both are complete.
 """
 
 from __future__ import annotations
@@ -41,7 +50,7 @@ import fmmi
 from fmmi import FMMI
 from fmmi.benchmark import get_task, list_tasks
 from fmmi.benchmark.runner import source_commit
-from fmmi.selection import CANDIDATES, keep, pilot_losses
+from fmmi.selection import CANDIDATES, fit_pilots, keep
 
 N, SOLVED = 10000, np.log(1.5)
 
@@ -54,52 +63,67 @@ def _record(out: str, record: dict) -> None:
         f.write(json.dumps(record) + "\n")
 
 
-def run(seeds: list[int], out: str, tasks: list[str], pilots_only: bool, pilot_steps: int) -> None:
+# The record stage of the kept SiLU net's full fit, per interval of that fit.
+FULL_STAGE = {"crossfit": "full", "monte_carlo": "full_mc"}
+
+
+def run(
+    seeds: list[int],
+    out: str,
+    tasks: list[str],
+    pilots_only: bool,
+    pilot_steps: int,
+    interval: str = "crossfit",
+    fits_only: bool = False,
+) -> None:
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "runs.jsonl")
-    done, kept = set(), {}  # finished (stage, task, seed); each finished pilot's choice
+    stage = FULL_STAGE[interval]
+    done, pilots = set(), {}  # finished (stage, task, seed); each finished pilot record
     if os.path.exists(path):
         for r in _read(path):
             done.add((r["stage"], r["task"], r["seed"]))
             if r["stage"] == "pilot":
-                kept[r["task"], r["seed"]] = r["chosen"]
+                pilots[r["task"], r["seed"]] = r
     for task_id in tasks:
         task = get_task(task_id)
         for seed in seeds:
+            if fits_only and (task_id, seed) not in pilots:
+                continue  # another process may be running this pilot
             x, y = task.sample(N, seed)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if ("pilot", task_id, seed) not in done:
                     start = time.perf_counter()
-                    losses = pilot_losses(x, y, CANDIDATES, pilot_steps, random_state=seed, device="cpu")
-                    chosen, gaps, stderrs = keep(losses)
-                    _record(
-                        out,
-                        {
-                            "stage": "pilot",
-                            "task": task_id,
-                            "seed": seed,
-                            "true_mi": task.mutual_information,
-                            "pilot_steps": pilot_steps,
-                            "chosen": chosen,
-                            "gaps": gaps,
-                            "gap_stderrs": stderrs,
-                            "seconds": time.perf_counter() - start,
-                        },
-                    )
+                    fitted = fit_pilots(x, y, CANDIDATES, pilot_steps, random_state=seed, device="cpu")
+                    chosen, gaps, stderrs = keep([pilot.losses for pilot in fitted])
+                    record = {
+                        "stage": "pilot",
+                        "task": task_id,
+                        "seed": seed,
+                        "true_mi": task.mutual_information,
+                        "pilot_steps": pilot_steps,
+                        "chosen": chosen,
+                        "gaps": gaps,
+                        "gap_stderrs": stderrs,
+                        "estimates": [pilot.result.value for pilot in fitted],
+                        "seconds": time.perf_counter() - start,
+                    }
+                    _record(out, record)
                     done.add(("pilot", task_id, seed))
-                    kept[task_id, seed] = chosen
+                    pilots[task_id, seed] = record
                     print(f"{task_id} seed {seed}: pilots keep {chosen} ({gaps[1] / stderrs[1]:+.1f} s.e.)", flush=True)
-                chosen = kept[task_id, seed]
-                if pilots_only or chosen == 0 or ("full", task_id, seed) in done:
+                pilot = pilots[task_id, seed]
+                chosen = pilot["chosen"]
+                if pilots_only or chosen == 0 or (stage, task_id, seed) in done or _pilot_is_the_fit(pilot, interval):
                     continue
                 start = time.perf_counter()
-                estimator = FMMI(**CANDIDATES[chosen], random_state=seed, device="cpu")
+                estimator = FMMI(**CANDIDATES[chosen], interval=interval, random_state=seed, device="cpu")
                 result = estimator.fit_estimate(x, y)
                 _record(
                     out,
                     {
-                        "stage": "full",
+                        "stage": stage,
                         "task": task_id,
                         "seed": seed,
                         "true_mi": task.mutual_information,
@@ -110,8 +134,13 @@ def run(seeds: list[int], out: str, tasks: list[str], pilots_only: bool, pilot_s
                         "seconds": time.perf_counter() - start,
                     },
                 )
-                done.add(("full", task_id, seed))
-                print(f"{task_id} seed {seed}: candidate {chosen} reads {float(result):.3f}", flush=True)
+                done.add((stage, task_id, seed))
+                print(f"{task_id} seed {seed}: candidate {chosen} reads {float(result):.3f} ({interval})", flush=True)
+
+
+def _pilot_is_the_fit(pilot: dict, interval: str) -> bool:
+    """A pilot is one Monte-Carlo training: with the default's steps it is the kept net's Monte-Carlo fit."""
+    return interval == "monte_carlo" and pilot["pilot_steps"] == FMMI().steps and "estimates" in pilot
 
 
 def _read(path: str) -> list[dict]:
@@ -119,25 +148,32 @@ def _read(path: str) -> list[dict]:
         return [json.loads(line) for line in f]
 
 
-def table(out: str, default_records: str, *more_records: str, seeds: list[int] | None = None) -> None:
+def table(
+    out: str, default_records: str, *more_records: str, seeds: list[int] | None = None, interval: str = "crossfit"
+) -> None:
     records = _read(os.path.join(out, "runs.jsonl"))
     pilots = {
         (r["task"], r["seed"]): r for r in records if r["stage"] == "pilot" and (seeds is None or r["seed"] in seeds)
     }
     silu = {}
     for r in [*records, *(r for path in more_records for r in _read(path))]:
-        if r.get("stage") == "full":
+        if r.get("stage") == FULL_STAGE[interval]:
             silu.setdefault((r["task"], r["seed"]), r["estimate"])
-        elif r.get("estimator") == "fmmi-select" and r.get("success"):
+        elif interval == "crossfit" and r.get("estimator") == "fmmi-select" and r.get("success"):
             silu.setdefault((r["task_id"], r["seed"]), r["candidate_estimates"][1])
+    for key, pilot in pilots.items():
+        if _pilot_is_the_fit(pilot, interval):
+            silu.setdefault(key, pilot["estimates"][1])
+    reference = "fmmi" if interval == "crossfit" else "fmmi-mc"
     default = {
         (r["task_id"], r["seed"]): r["estimate"]
         for r in _read(default_records)
-        if r["estimator"] == "fmmi" and r.get("success")
+        if r["estimator"] == reference and r.get("success")
     }
     recorded, bmi = {t for t, _ in pilots}, list_tasks("bmi")
     tasks = [t for t in bmi if t in recorded] + sorted(recorded - set(bmi))  # BMI's order, then any others
-    print("| task (true MI) | kept per seed (pilot gap / s.e.) | pilot-select, mean | default, mean |")
+    names = ("pilot-select", "default") if interval == "crossfit" else ("select on one training each", "fmmi-mc")
+    print(f"| task (true MI) | kept per seed (pilot gap / s.e.) | {names[0]}, mean | {names[1]}, mean |")
     print("|---|---|---|---|")
     errors, solved, missing = {"select": [], "default": []}, {"select": 0, "default": 0}, []
     for task_id in tasks:
@@ -165,8 +201,8 @@ def table(out: str, default_records: str, *more_records: str, seeds: list[int] |
                 solved[name] += ok
             cells.append(f"{mean:.3f} ({mean - true_mi:+.3f}){'' if ok else ' unsolved'}")
         print(f"| {task_id} ({true_mi:.3f}) | {', '.join(picks)} | {cells[0]} | {cells[1]} |")
-    for name in errors:
-        print(f"{name}: MAE {np.mean(errors[name]):.4f} over {len(errors[name])} tasks, solved {solved[name]}")
+    for name, label in zip(errors, names):
+        print(f"{label}: MAE {np.mean(errors[name]):.4f} over {len(errors[name])} tasks, solved {solved[name]}")
     if missing:
         print(f"missing full fits: {missing}")
 
@@ -179,15 +215,33 @@ def main() -> None:
     parser.add_argument("--tasks", help="comma-separated task ids (default: the BMI suite)")
     parser.add_argument("--pilots-only", action="store_true", help="run the pilots, not the full SiLU fits")
     parser.add_argument("--pilot-steps", type=int, default=2000, help="training steps of each pilot (default 2000)")
+    parser.add_argument(
+        "--interval",
+        choices=sorted(FULL_STAGE),
+        default="crossfit",
+        help="the kept SiLU net's full fit: five folds (crossfit, the default's) or one training (monte_carlo)",
+    )
+    parser.add_argument(
+        "--fits-only", action="store_true", help="only the full fits of pilots already recorded (no new pilots)"
+    )
     parser.add_argument("--table", action="store_true")
     parser.add_argument("--seeds", help="with --table: only these comma-separated seeds (default: all recorded)")
     args = parser.parse_args()
     if args.table:
-        table(*args.args, seeds=[int(s) for s in args.seeds.split(",")] if args.seeds else None)
+        seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
+        table(*args.args, seeds=seeds, interval=args.interval)
     else:
         seeds, out = args.args
         tasks = args.tasks.split(",") if args.tasks else list_tasks("bmi")
-        run([int(s) for s in seeds.split(",")], out, tasks, args.pilots_only, args.pilot_steps)
+        run(
+            [int(s) for s in seeds.split(",")],
+            out,
+            tasks,
+            args.pilots_only,
+            args.pilot_steps,
+            interval=args.interval,
+            fits_only=args.fits_only,
+        )
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ def test_the_first_candidate_stays_unless_beaten(gaussian_1d):
     assert selection.chosen == 0 and selection.gaps[1] > 0
     assert selection.candidates == ({}, BARELY)
     assert selection.results[0].random_state == selection.results[1].random_state == 0
+    assert selection.pilot_steps is None and selection.pilot_results is None
 
 
 def test_each_candidate_checkpoints_into_its_own_folder(gaussian_1d, tmp_path):
@@ -59,6 +60,10 @@ def test_pilots_choose_and_only_the_kept_candidate_is_fitted_in_full(gaussian_1d
     assert selection.result is selection.results[1]
     assert selection.result.value == alone.value and selection.result.interval_kind == "crossfit"
     assert selection.result.value == pytest.approx(dist.mutual_information, abs=0.1)
+    # Each pilot's own estimate: one training of the candidate with the pilots' steps and the shared seed.
+    pilot = FMMI(random_state=0, **{**SHARED, "steps": 100, "interval": "monte_carlo"}).fit_estimate(x, y)
+    assert len(selection.pilot_results) == 2
+    assert selection.pilot_results[1].value == pilot.value and pilot.interval_kind == "monte_carlo"
     # The first candidate stays when the other does not beat it.
     kept = select(x, y, [{}, STUCK], pilot_steps=100, random_state=0, **SHARED)
     assert kept.chosen == 0 and kept.results[1] is None and kept.result.value == alone.value

@@ -28,7 +28,7 @@ from ._checks import make_generator
 from .estimators import FMMI
 from .result import MIResult
 
-__all__ = ["CANDIDATES", "SHARED_OPTIONS", "Selection", "keep", "pilot_losses", "select"]
+__all__ = ["CANDIDATES", "SHARED_OPTIONS", "Pilot", "Selection", "fit_pilots", "keep", "pilot_losses", "select"]
 
 # The default net, then the same net with SiLU units.
 CANDIDATES: tuple[dict, ...] = ({}, {"activation": "silu"})
@@ -72,6 +72,8 @@ class Selection:
         gap_stderrs: Standard errors of ``gaps`` (of a paired mean over the rows).
         pilot_steps: Training steps of the pilots the choice was made on, or
             None when every candidate was fitted in full.
+        pilot_results: With ``pilot_steps``, each pilot's own estimate (one
+            training, Monte-Carlo interval, nats); None otherwise.
     """
 
     result: MIResult
@@ -82,6 +84,15 @@ class Selection:
     gaps: tuple[float, ...]
     gap_stderrs: tuple[float, ...]
     pilot_steps: int | None = None
+    pilot_results: tuple[MIResult, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Pilot:
+    """One pilot of `fit_pilots`: its estimate (`MIResult`, nats) and its per-row held-out losses."""
+
+    result: MIResult
+    losses: np.ndarray
 
 
 def keep(losses: Sequence[np.ndarray], margin: float = 2.0) -> tuple[int, list[float], list[float]]:
@@ -105,6 +116,36 @@ def _check_pilot_steps(steps: Any) -> None:
         raise ValueError(f"pilot_steps must be a positive integer or None, got {steps!r}")
 
 
+def fit_pilots(
+    x: Any,
+    y: Any,
+    candidates: Sequence[Mapping[str, Any]],
+    pilot_steps: int,
+    *,
+    random_state: int,
+    **options: Any,
+) -> list[Pilot]:
+    """One training of each candidate (the pilots of `select`): its estimate and its per-row held-out losses.
+
+    Each candidate is ``FMMI(**options, **candidate, steps=pilot_steps,
+    interval="monte_carlo", random_state=random_state)`` fitted with
+    `FMMI.fit_estimate`: one training on part of the rows (``test_size``),
+    the estimate and the losses on the rest; the seed gives every candidate
+    the same split and draws, so the losses pair row by row (see `keep`).
+    Checkpoint options are dropped: a pilot is not resumed.
+    """
+    _check_pilot_steps(pilot_steps)
+    shared = {k: v for k, v in options.items() if k not in ("checkpoint_dir", "checkpoint_every")}
+    pilots = []
+    for candidate in candidates:
+        estimator = FMMI(
+            **{**shared, **candidate, "steps": int(pilot_steps), "interval": "monte_carlo"}, random_state=random_state
+        )
+        result = estimator.fit_estimate(x, y)
+        pilots.append(Pilot(result=result, losses=estimator.held_out_losses_))
+    return pilots
+
+
 def pilot_losses(
     x: Any,
     y: Any,
@@ -114,25 +155,8 @@ def pilot_losses(
     random_state: int,
     **options: Any,
 ) -> list[np.ndarray]:
-    """Per-row held-out flow-matching losses of one training of each candidate (the pilots of `select`).
-
-    Each candidate is ``FMMI(**options, **candidate, steps=pilot_steps,
-    interval="monte_carlo", random_state=random_state)`` fitted with
-    `FMMI.fit_estimate`: one training on part of the rows (``test_size``),
-    losses on the rest; the seed gives every candidate the same split and
-    draws, so the losses pair row by row (see `keep`). Checkpoint options are
-    dropped: a pilot is not resumed.
-    """
-    _check_pilot_steps(pilot_steps)
-    shared = {k: v for k, v in options.items() if k not in ("checkpoint_dir", "checkpoint_every")}
-    losses = []
-    for candidate in candidates:
-        estimator = FMMI(
-            **{**shared, **candidate, "steps": int(pilot_steps), "interval": "monte_carlo"}, random_state=random_state
-        )
-        estimator.fit_estimate(x, y)
-        losses.append(estimator.held_out_losses_)
-    return losses
+    """Per-row held-out flow-matching losses of the pilots of `fit_pilots` (the same arguments)."""
+    return [pilot.losses for pilot in fit_pilots(x, y, candidates, pilot_steps, random_state=random_state, **options)]
 
 
 def select(
@@ -160,7 +184,8 @@ def select(
     steps (``interval="monte_carlo"``: one training on half of the rows, its
     loss scored on the other half, the same split for every candidate), the
     rule above is applied to these pilots' losses, and only the kept
-    candidate is then fitted in full. A pilot of as many steps as the full
+    candidate is then fitted in full (each pilot's own estimate is kept in
+    ``pilot_results``). A pilot of as many steps as the full
     fit (``pilot_steps=10000`` for the default) costs about a fifth of
     `estimate_mi` per candidate (one training instead of five), so with the
     default candidates the whole selection costs about 1.4 times
@@ -231,6 +256,7 @@ def select(
         return FMMI(**{**own, **candidates[i]}, random_state=seed)
 
     results: list[MIResult | None] = []
+    pilots = None
     if pilot_steps is None:
         losses = []
         for i in range(len(candidates)):
@@ -238,7 +264,8 @@ def select(
             results.append(estimator.fit_estimate(x, y))
             losses.append(estimator.held_out_losses_)
     else:
-        losses = pilot_losses(x, y, candidates, pilot_steps, random_state=seed, **options)
+        pilots = fit_pilots(x, y, candidates, pilot_steps, random_state=seed, **options)
+        losses = [pilot.losses for pilot in pilots]
         results = [None] * len(candidates)
     chosen, gaps, stderrs = keep(losses, margin)
     if pilot_steps is not None:
@@ -252,4 +279,5 @@ def select(
         gaps=tuple(gaps),
         gap_stderrs=tuple(stderrs),
         pilot_steps=None if pilot_steps is None else int(pilot_steps),
+        pilot_results=None if pilots is None else tuple(pilot.result for pilot in pilots),
     )

@@ -277,6 +277,10 @@ def test_select_flag_reports_what_fmmi_select_keeps(gaussian_csv, capsys, pilot_
     assert record["selection"]["estimates"][chosen] == pytest.approx(record["value"], abs=1e-12)
     assert record["selection"]["loss_gaps"] == pytest.approx(list(expected.gaps), abs=1e-12)
     assert record["selection"]["pilot_steps"] == pilot_steps
+    if pilot_steps is None:
+        assert record["selection"]["pilot_estimates"] is None
+    else:
+        assert record["selection"]["pilot_estimates"] == pytest.approx([r.value for r in expected.pilot_results])
     assert record["selection"]["seconds"] >= record["seconds"]  # the whole selection, not only the kept fit
     assert record["selection"]["candidates"] == [{}, {"activation": "silu"}]
     fitted = [value is not None for value in record["selection"]["estimates"]]

@@ -329,6 +329,7 @@ def _selection_record(selection, bits: bool) -> dict:
         "loss_gaps": list(selection.gaps),
         "loss_gap_stderrs": list(selection.gap_stderrs),
         "pilot_steps": selection.pilot_steps,
+        "pilot_estimates": None if selection.pilot_results is None else [value(r) for r in selection.pilot_results],
     }
 
 

@@ -127,8 +127,8 @@ def _parser() -> argparse.ArgumentParser:
         "--estimators",
         default="fmmi",
         help=(
-            "comma-separated: fmmi, fmmi-mc, fmmi-select, fmmi-select-pilot, ksg, cca, infonce, nwj, mine, minde "
-            "(default fmmi)"
+            "comma-separated: fmmi, fmmi-mc, fmmi-select, fmmi-select-pilot, fmmi-select-mc, ksg, cca, infonce, nwj, "
+            "mine, minde (default fmmi)"
         ),
     )
     bench.add_argument("--n", type=_positive_int, default=10_000, help="samples per run (default 10000)")

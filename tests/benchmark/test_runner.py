@@ -116,6 +116,16 @@ def test_selection_on_pilots_records_only_the_kept_candidates_fit(monkeypatch):
     assert record["interval_kind"] == "crossfit"
 
 
+def test_selection_on_single_trainings_is_recorded_with_its_interval(monkeypatch):
+    assert runner.ESTIMATORS["fmmi-select-mc"](0, "cpu").options == {"interval": "monte_carlo"}
+    tiny = dict(steps=5, hidden=8, n_time=2, interval="monte_carlo")
+    monkeypatch.setitem(runner.ESTIMATORS, "mc-tiny", lambda seed, device: runner._Selecting(seed, device, **tiny))
+    record = runner.run_one(TASKS[0], "mc-tiny", 300, 0, device="cpu")
+    assert record["success"] and record["interval_kind"] == "monte_carlo"
+    assert record["estimator_params"]["interval"] == "monte_carlo" and record["estimator_params"]["steps"] == 5
+    assert None not in record["candidate_estimates"]  # both candidates fitted, one training each
+
+
 def test_report_pools_several_sweeps(tmp_path):
     run_benchmark(TASKS, ["ksg"], n=300, seeds=[0], out=tmp_path / "a", progress=False)
     run_benchmark(TASKS, ["cca"], n=300, seeds=[0], out=tmp_path / "b", progress=False)

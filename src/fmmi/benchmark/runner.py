@@ -50,18 +50,21 @@ class _Selecting:
 
     Twice the default's cost; with ``pilot_steps``, the choice is made on one training of that many steps per
     candidate (on half of the rows) and only the kept candidate is fitted in full (about 1.4 times the
-    default's cost with 10,000 steps, the default's own).
+    default's cost with 10,000 steps, the default's own). ``options`` are shared by the candidates (e.g.
+    ``interval="monte_carlo"``: one training each, two in all) and recorded with the parameters.
     """
 
     def __init__(self, seed: int, device: str, pilot_steps: int | None = None, **options):
         self.seed, self.device, self.pilot_steps = seed, device, pilot_steps
-        self.options = options  # shared FMMI options (tests)
+        self.options = options
 
     def get_params(self) -> dict:
         from ..selection import CANDIDATES
 
         params = {"candidates": str(CANDIDATES), "margin": 2.0, "random_state": self.seed, "device": self.device}
-        return params if self.pilot_steps is None else {**params, "pilot_steps": self.pilot_steps}
+        if self.pilot_steps is not None:
+            params["pilot_steps"] = self.pilot_steps
+        return {**params, **self.options}
 
     def fit_estimate(self, x, y):
         from .._checks import resolve_device, resolve_mixed_precision
@@ -104,6 +107,7 @@ ESTIMATORS: dict[str, Callable[[int, str], Any]] = {
     "fmmi-mc": _fmmi_mc,
     "fmmi-select": _Selecting,
     "fmmi-select-pilot": functools.partial(_Selecting, pilot_steps=10000),
+    "fmmi-select-mc": functools.partial(_Selecting, interval="monte_carlo"),
     "ksg": _ksg,
     "cca": _cca,
     **{name: _neural(name) for name in ("infonce", "nwj", "mine", "minde")},

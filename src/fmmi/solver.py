@@ -18,7 +18,8 @@ def rk4_trajectory(
     """Classical Runge–Kutta with ``n_steps`` equal steps.
 
     Args:
-        velocity: ``velocity(z, t)`` with z of shape (n, d) and t of shape (n,).
+        velocity: ``velocity(z, t, context)`` with z of shape (n, d), t of shape
+            (n,) and ``context`` as given below (None by default).
         z_0: Starting points at t = 0, shape (n, d).
         n_steps: Number of equal steps from t = 0 to t = 1.
         context: Optional conditioning input passed to every call of

@@ -96,6 +96,12 @@ def refuse_shared_columns(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str
             )
 
 
+def check_positive_int(value: Any, name: str, allowed: str = "a positive integer") -> None:
+    """Refuse anything but a positive integer (bools and floats included), naming ``name``."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+
+
 def make_generator(random_state: int | torch.Generator | None) -> tuple[torch.Generator, int | None]:
     """Turn `random_state` into a CPU `torch.Generator`, once.
 

@@ -5,11 +5,12 @@ matplotlib is imported only when a function here is called (extra ``plot``).
 
 from __future__ import annotations
 
-import numbers
 import os
 from pathlib import Path
 
 import numpy as np
+
+from ._checks import check_positive_int
 
 __all__ = ["plot_loss", "plot_convergence", "animate_flows", "save_figure"]
 
@@ -32,11 +33,6 @@ def _series(values, name: str, fewest: int) -> np.ndarray:
     return values
 
 
-def _positive_int(value, name: str) -> None:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
 def _check_folder(path: Path) -> None:
     """Fail before drawing when the file could not be written (the folder must exist)."""
     folder = path.parent
@@ -47,7 +43,7 @@ def _check_folder(path: Path) -> None:
 def plot_loss(history: np.ndarray, *, ax=None, window: int = 100):
     """Flow-matching loss per step, raw and as a moving average. Returns the axes."""
     history = _series(history, "history", 1)
-    _positive_int(window, "window")
+    check_positive_int(window, "window")
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
@@ -121,8 +117,8 @@ def animate_flows(
     if path.suffix.lower() != ".gif":
         raise ValueError(f"the animation is written as a GIF: path must end in .gif, got {path}")
     _check_folder(path)
-    _positive_int(fps, "fps")
-    _positive_int(dpi, "dpi")
+    check_positive_int(fps, "fps")
+    check_positive_int(dpi, "dpi")
     if not trajectories:
         raise ValueError("trajectories is empty: give at least one panel")
     panels = [(title, np.asarray(traj)) for title, traj in trajectories.items()]

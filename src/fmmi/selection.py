@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import make_generator
+from ._checks import check_positive_int, make_generator
 from .estimators import FMMI
 from .result import MIResult
 
@@ -112,8 +112,7 @@ def keep(losses: Sequence[np.ndarray], margin: float = 2.0) -> tuple[int, list[f
 
 
 def _check_pilot_steps(steps: Any) -> None:
-    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"pilot_steps must be a positive integer or None, got {steps!r}")
+    check_positive_int(steps, "pilot_steps", "a positive integer or None")
 
 
 def fit_pilots(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
-
 import torch
 
+from ._checks import check_positive_int
 from .divergence import Velocity
 
 __all__ = ["rk4_trajectory"]
@@ -28,8 +27,7 @@ def rk4_trajectory(
     Returns:
         The states at ``t = 0, 1/n_steps, ..., 1``, shape (n_steps + 1, n, d).
     """
-    if not isinstance(n_steps, numbers.Integral) or isinstance(n_steps, bool) or n_steps < 1:
-        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
+    check_positive_int(n_steps, "n_steps")
     if z_0.dim() != 2:
         raise ValueError(f"z_0 must have shape (n, d), got {tuple(z_0.shape)}")
     h = 1.0 / n_steps

@@ -37,7 +37,6 @@ import hashlib
 import inspect
 import json
 import math
-import numbers
 import os
 import time
 from collections.abc import Sequence
@@ -49,6 +48,7 @@ from scipy import stats
 
 from .. import distributed
 from .._checks import (
+    check_positive_int,
     dequantize,
     location_scale,
     make_generator,
@@ -571,8 +571,7 @@ class FlowEstimator:
         self, data: tuple[np.ndarray, ...], n_draws: int, random_state: int | torch.Generator | None
     ) -> np.ndarray:
         self._check_fitted(data)
-        if not isinstance(n_draws, numbers.Integral) or isinstance(n_draws, bool) or n_draws < 1:
-            raise ValueError(f"n_draws must be a positive integer, got {n_draws!r}")
+        check_positive_int(n_draws, "n_draws")
         generator, _ = make_generator(random_state)
         return self._losses(self.flows_, self._dequantize(data), self._flows_split, generator, n_draws)
 

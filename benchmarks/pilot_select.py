@@ -85,15 +85,22 @@ def run(
             done.add((r["stage"], r["task"], r["seed"]))
             if r["stage"] == "pilot":
                 pilots[r["task"], r["seed"]] = r
+
+    def needs_fit(pilot: dict) -> bool:
+        fitted = (stage, pilot["task"], pilot["seed"]) in done or _pilot_is_the_fit(pilot, interval)
+        return not (pilots_only or pilot["chosen"] == 0 or fitted)
+
     for task_id in tasks:
         task = get_task(task_id)
         for seed in seeds:
+            if (task_id, seed) in pilots and not needs_fit(pilots[task_id, seed]):
+                continue  # nothing left to run: no data drawn
             if fits_only and (task_id, seed) not in pilots:
                 continue  # another process may be running this pilot
             x, y = task.sample(N, seed)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                if ("pilot", task_id, seed) not in done:
+                if (task_id, seed) not in pilots:
                     start = time.perf_counter()
                     fitted = fit_pilots(x, y, CANDIDATES, pilot_steps, random_state=seed, device="cpu")
                     chosen, gaps, stderrs = keep([pilot.losses for pilot in fitted])
@@ -110,12 +117,10 @@ def run(
                         "seconds": time.perf_counter() - start,
                     }
                     _record(out, record)
-                    done.add(("pilot", task_id, seed))
                     pilots[task_id, seed] = record
                     print(f"{task_id} seed {seed}: pilots keep {chosen} ({gaps[1] / stderrs[1]:+.1f} s.e.)", flush=True)
-                pilot = pilots[task_id, seed]
-                chosen = pilot["chosen"]
-                if pilots_only or chosen == 0 or (stage, task_id, seed) in done or _pilot_is_the_fit(pilot, interval):
+                chosen = pilots[task_id, seed]["chosen"]
+                if not needs_fit(pilots[task_id, seed]):
                     continue
                 start = time.perf_counter()
                 estimator = FMMI(**CANDIDATES[chosen], interval=interval, random_state=seed, device="cpu")

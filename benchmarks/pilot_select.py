@@ -32,7 +32,9 @@ fits of another folder of this script, made with other pilots, or, for
 crossfit, the ``fmmi-select`` records of ``fmmi bench``, whose SiLU
 candidate is the same fit); per task, the mean over the seeds, the
 reference's mean, and BMI's solved rule; then the MAE and solved count of
-both over the tasks where both are complete.
+both over the tasks where both are complete (with how many seeds each
+task's mean has), and each seed's MAE and count within BMI's factor over
+the tasks recorded on that seed.
 """
 
 from __future__ import annotations
@@ -181,6 +183,8 @@ def table(
     print(f"| task (true MI) | kept per seed (pilot gap / s.e.) | {names[0]}, mean | {names[1]}, mean |")
     print("|---|---|---|---|")
     errors, solved, missing = {"select": [], "default": []}, {"select": 0, "default": 0}, []
+    per_seed: dict[int, list[tuple[float, float, float]]] = {}  # seed -> (true MI, kept, reference) per task
+    n_seeds = []  # of each task in the totals
     for task_id in tasks:
         seeds = sorted(s for t, s in pilots if t == task_id)
         picks, kept, base = [], [], []
@@ -192,9 +196,13 @@ def table(
                 missing.append((task_id, seed))
             kept.append(value)
             base.append(default.get((task_id, seed)))
+            if value is not None and base[-1] is not None:
+                per_seed.setdefault(seed, []).append((pilot["true_mi"], value, base[-1]))
         true_mi = pilots[task_id, seeds[0]]["true_mi"]
         cells = []
         complete = not any(v is None for v in kept + base)  # the totals compare the same tasks
+        if complete:
+            n_seeds.append(len(seeds))
         for name, values in (("select", kept), ("default", base)):
             if any(v is None for v in values):
                 cells.append("missing")
@@ -206,8 +214,20 @@ def table(
                 solved[name] += ok
             cells.append(f"{mean:.3f} ({mean - true_mi:+.3f}){'' if ok else ' unsolved'}")
         print(f"| {task_id} ({true_mi:.3f}) | {', '.join(picks)} | {cells[0]} | {cells[1]} |")
+    counts = np.bincount(n_seeds)
+    spread = ", ".join(f"{k} with {s} seed{'s' * (s > 1)}" for s, k in enumerate(counts) if k)
     for name, label in zip(errors, names):
-        print(f"{label}: MAE {np.mean(errors[name]):.4f} over {len(errors[name])} tasks, solved {solved[name]}")
+        print(
+            f"{label}: MAE {np.mean(errors[name]):.4f} over {len(errors[name])} tasks ({spread}: "
+            f"means over unequal numbers of seeds), solved {solved[name]}"
+        )
+    for seed, rows in sorted(per_seed.items()):  # each seed on its own: the same kind of figure for every task
+        true, kept, base = np.array(rows).T
+        cells = [
+            f"{label} MAE {np.mean(np.abs(v - true)):.4f}, within BMI's factor {np.sum(np.abs(np.log(v / true)) < SOLVED)}"
+            for label, v in zip(names, (kept, base))
+        ]
+        print(f"seed {seed}, {len(rows)} tasks: {'; '.join(cells)}")
     if missing:
         print(f"missing full fits: {missing}")
 

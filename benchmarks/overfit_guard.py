@@ -42,6 +42,7 @@ import torch
 
 from fmmi import FMMI
 from fmmi.benchmark import get_task
+from fmmi.benchmark.runner import source_commit
 from fmmi.selection import keep
 
 NETS = {"tanh": {}, "silu": {"activation": "silu"}}
@@ -88,6 +89,7 @@ def run(task_id: str, seed: int, steps: int | None) -> dict:
         overfit_gap_se=math.hypot(train_se, held_se),
         seconds=time.perf_counter() - start,
         threads=torch.get_num_threads(),
+        fmmi_commit=source_commit(),
     )
     return record
 

@@ -216,10 +216,11 @@ def table(
         print(f"| {task_id} ({true_mi:.3f}) | {', '.join(picks)} | {cells[0]} | {cells[1]} |")
     counts = np.bincount(n_seeds)
     spread = ", ".join(f"{k} with {s} seed{'s' * (s > 1)}" for s, k in enumerate(counts) if k)
+    if np.count_nonzero(counts) > 1:
+        spread += ": means over unequal numbers of seeds"
     for name, label in zip(errors, names):
         print(
-            f"{label}: MAE {np.mean(errors[name]):.4f} over {len(errors[name])} tasks ({spread}: "
-            f"means over unequal numbers of seeds), solved {solved[name]}"
+            f"{label}: MAE {np.mean(errors[name]):.4f} over {len(errors[name])} tasks ({spread}), solved {solved[name]}"
         )
     for seed, rows in sorted(per_seed.items()):  # each seed on its own: the same kind of figure for every task
         true, kept, base = np.array(rows).T

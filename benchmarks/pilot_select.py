@@ -3,7 +3,7 @@
     python benchmarks/pilot_select.py SEEDS OUT_FOLDER [--tasks T1,T2] [--pilots-only | --fits-only]
         [--pilot-steps 2000] [--interval crossfit | monte_carlo]
     python benchmarks/pilot_select.py --table OUT_FOLDER DEFAULT_RECORDS [MORE_RECORDS ...] [--seeds 0]
-        [--interval crossfit | monte_carlo]
+        [--interval crossfit | monte_carlo] [--every-seed]
 
 Per BMI task and seed: ``task.sample(10000, seed)``, then the pilots of
 `fmmi.select` (`fmmi.selection.fit_pilots`: the default candidates, tanh
@@ -34,7 +34,8 @@ candidate is the same fit); per task, the mean over the seeds, the
 reference's mean, and BMI's solved rule; then the MAE and solved count of
 both over the tasks where both are complete (with how many seeds each
 task's mean has), and each seed's MAE and count within BMI's factor over
-the tasks recorded on that seed.
+the tasks recorded on that seed. ``--every-seed`` keeps only the tasks
+with a pilot on every seed (those of ``--seeds``, or all recorded).
 """
 
 from __future__ import annotations
@@ -156,7 +157,12 @@ def _read(path: str) -> list[dict]:
 
 
 def table(
-    out: str, default_records: str, *more_records: str, seeds: list[int] | None = None, interval: str = "crossfit"
+    out: str,
+    default_records: str,
+    *more_records: str,
+    seeds: list[int] | None = None,
+    interval: str = "crossfit",
+    every_seed: bool = False,
 ) -> None:
     records = _read(os.path.join(out, "runs.jsonl"))
     pilots = {
@@ -178,6 +184,10 @@ def table(
         if r["estimator"] == reference and r.get("success")
     }
     recorded, bmi = {t for t, _ in pilots}, list_tasks("bmi")
+    if every_seed:  # only the tasks with a pilot on every seed (of --seeds, or recorded)
+        wanted = set(seeds) if seeds is not None else {s for _, s in pilots}
+        recorded = {t for t in recorded if all((t, s) in pilots for s in wanted)}
+        pilots = {key: pilot for key, pilot in pilots.items() if key[0] in recorded}
     tasks = [t for t in bmi if t in recorded] + sorted(recorded - set(bmi))  # BMI's order, then any others
     names = ("pilot-select", "default") if interval == "crossfit" else ("select on one training each", "fmmi-mc")
     print(f"| task (true MI) | kept per seed (pilot gap / s.e.) | {names[0]}, mean | {names[1]}, mean |")
@@ -252,10 +262,13 @@ def main() -> None:
     )
     parser.add_argument("--table", action="store_true")
     parser.add_argument("--seeds", help="with --table: only these comma-separated seeds (default: all recorded)")
+    parser.add_argument(
+        "--every-seed", action="store_true", help="with --table: only the tasks with a pilot on every one of the seeds"
+    )
     args = parser.parse_args()
     if args.table:
         seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
-        table(*args.args, seeds=seeds, interval=args.interval)
+        table(*args.args, seeds=seeds, interval=args.interval, every_seed=args.every_seed)
     else:
         seeds, out = args.args
         tasks = args.tasks.split(",") if args.tasks else list_tasks("bmi")

@@ -196,9 +196,9 @@ def table(
     per_seed: dict[int, list[tuple[float, float, float]]] = {}  # seed -> (true MI, kept, reference) per task
     n_seeds = []  # of each task in the totals
     for task_id in tasks:
-        seeds = sorted(s for t, s in pilots if t == task_id)
+        task_seeds = sorted(s for t, s in pilots if t == task_id)
         picks, kept, base = [], [], []
-        for seed in seeds:
+        for seed in task_seeds:
             pilot = pilots[task_id, seed]
             picks.append(f"{'SiLU' if pilot['chosen'] else 'tanh'} ({pilot['gaps'][1] / pilot['gap_stderrs'][1]:+.1f})")
             value = default.get((task_id, seed)) if pilot["chosen"] == 0 else silu.get((task_id, seed))
@@ -208,11 +208,11 @@ def table(
             base.append(default.get((task_id, seed)))
             if value is not None and base[-1] is not None:
                 per_seed.setdefault(seed, []).append((pilot["true_mi"], value, base[-1]))
-        true_mi = pilots[task_id, seeds[0]]["true_mi"]
+        true_mi = pilots[task_id, task_seeds[0]]["true_mi"]
         cells = []
         complete = not any(v is None for v in kept + base)  # the totals compare the same tasks
         if complete:
-            n_seeds.append(len(seeds))
+            n_seeds.append(len(task_seeds))
         for name, values in (("select", kept), ("default", base)):
             if any(v is None for v in values):
                 cells.append("missing")

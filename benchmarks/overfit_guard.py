@@ -37,22 +37,16 @@ import json
 import math
 import time
 
-import numpy as np
 import torch
 
 from fmmi import FMMI
 from fmmi.benchmark import get_task
 from fmmi.benchmark.runner import source_commit
+from fmmi.integrate import mean_and_stderr
 from fmmi.selection import keep
 
 NETS = {"tanh": {}, "silu": {"activation": "silu"}}
 N_ROWS = 10_000
-
-
-def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Mean of ``a - b`` and its standard error."""
-    difference = a - b
-    return float(difference.mean()), float(difference.std(ddof=1) / math.sqrt(difference.size))
 
 
 def run(task_id: str, seed: int, steps: int | None) -> dict:
@@ -79,8 +73,9 @@ def run(task_id: str, seed: int, steps: int | None) -> dict:
             "loss": float(rows[name, "loss"].mean()),
         }
     chosen, gaps, stderrs = keep([rows["tanh", "loss"], rows["silu", "loss"]])
-    train_gap, train_se = _paired(rows["silu", "on_train"], rows["tanh", "on_train"])
-    held_gap, held_se = _paired(rows["silu", "held_out"], rows["tanh", "held_out"])
+    # Row-paired differences of the two nets' contributions, on each half.
+    train_gap, train_se = mean_and_stderr(rows["silu", "on_train"] - rows["tanh", "on_train"])
+    held_gap, held_se = mean_and_stderr(rows["silu", "held_out"] - rows["tanh", "held_out"])
     record.update(
         chosen=chosen,
         loss_gap=gaps[1],

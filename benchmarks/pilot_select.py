@@ -233,10 +233,10 @@ def table(
             f"{label}: MAE {np.mean(errors[name]):.4f} over {len(errors[name])} tasks ({spread}), solved {solved[name]}"
         )
     for seed, rows in sorted(per_seed.items()):  # each seed on its own: the same kind of figure for every task
-        true, kept, base = np.array(rows).T
+        true, kept_values, base_values = np.array(rows).T
         cells = [
             f"{label} MAE {np.mean(np.abs(v - true)):.4f}, within BMI's factor {np.sum(np.abs(np.log(v / true)) < SOLVED)}"
-            for label, v in zip(names, (kept, base))
+            for label, v in zip(names, (kept_values, base_values))
         ]
         print(f"seed {seed}, {len(rows)} tasks: {'; '.join(cells)}")
     if missing:

@@ -1,13 +1,13 @@
-"""`fmmi.select` with pilots on the BMI suite: one training per candidate to choose, then the kept net's full fit.
+"""`fmmi.select` with pilots on a benchmark suite: one training per candidate to choose, then the kept net's full fit.
 
-    python benchmarks/pilot_select.py SEEDS OUT_FOLDER [--tasks T1,T2] [--pilots-only | --fits-only]
+    python benchmarks/pilot_select.py SEEDS OUT_FOLDER [--suite bmi] [--tasks T1,T2] [--pilots-only | --fits-only]
         [--pilot-steps 2000] [--interval crossfit | monte_carlo]
-    python benchmarks/pilot_select.py --table OUT_FOLDER DEFAULT_RECORDS [MORE_RECORDS ...] [--seeds 0]
-        [--interval crossfit | monte_carlo] [--every-seed]
+    python benchmarks/pilot_select.py --table OUT_FOLDER DEFAULT_RECORDS [MORE_RECORDS ...] [--suite bmi]
+        [--seeds 0] [--interval crossfit | monte_carlo] [--every-seed]
 
-Per BMI task and seed: ``task.sample(10000, seed)``, then the pilots of
-`fmmi.select` (`fmmi.selection.fit_pilots`: the default candidates, tanh
-and SiLU, 2,000 steps each unless ``--pilot-steps`` says otherwise,
+Per task of the suite (``--suite``, BMI unless told; ``--tasks`` picks some)
+and seed: ``task.sample(10000, seed)``, then the pilots of `fmmi.select`
+(`fmmi.selection.fit_pilots`: the default candidates, tanh and SiLU, 2,000 steps each unless ``--pilot-steps`` says otherwise,
 ``random_state=seed``) and `fmmi.selection.keep`'s choice, one
 ``"stage": "pilot"`` line in ``OUT_FOLDER/runs.jsonl`` (with each pilot's
 own estimate, ``estimates``, in records made since 2026-12-01). Where the
@@ -35,7 +35,10 @@ reference's mean, and BMI's solved rule; then the MAE and solved count of
 both over the tasks where both are complete (with how many seeds each
 task's mean has), and each seed's MAE and count within BMI's factor over
 the tasks recorded on that seed. ``--every-seed`` keeps only the tasks
-with a pilot on every seed (those of ``--seeds``, or all recorded).
+with a pilot on every seed (those of ``--seeds``, or all recorded). BMI's
+factor is undefined at a true MI of 0 (the ``highmi`` suite's first level):
+those tasks count in the MAE, not in the solved counts. Where every true MI
+is shared by several tasks (``highmi``), the MAE of each level follows.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ import fmmi
 from fmmi import FMMI
 from fmmi.benchmark import get_task, list_tasks
 from fmmi.benchmark.runner import source_commit
+from fmmi.benchmark.tasks import SUITES
 from fmmi.selection import CANDIDATES, fit_pilots, keep
 
 N, SOLVED = 10000, np.log(1.5)
@@ -151,6 +155,13 @@ def _pilot_is_the_fit(pilot: dict, interval: str) -> bool:
     return interval == "monte_carlo" and pilot["pilot_steps"] == FMMI().steps and "estimates" in pilot
 
 
+def _solved(value: float, true_mi: float) -> bool | None:
+    """BMI's rule, ``|log(value / true MI)| < log 1.5``; None at a true MI of 0, where it has no meaning."""
+    if true_mi == 0:
+        return None
+    return bool(value > 0 and abs(np.log(value / true_mi)) < SOLVED)
+
+
 def _read(path: str) -> list[dict]:
     with open(path) as f:
         return [json.loads(line) for line in f]
@@ -163,6 +174,7 @@ def table(
     seeds: list[int] | None = None,
     interval: str = "crossfit",
     every_seed: bool = False,
+    suite: str = "bmi",
 ) -> None:
     records = _read(os.path.join(out, "runs.jsonl"))
     pilots = {
@@ -183,16 +195,17 @@ def table(
         for r in _read(default_records)
         if r["estimator"] == reference and r.get("success")
     }
-    recorded, bmi = {t for t, _ in pilots}, list_tasks("bmi")
+    recorded, order = {t for t, _ in pilots}, list_tasks(suite)
     if every_seed:  # only the tasks with a pilot on every seed (of --seeds, or recorded)
         wanted = set(seeds) if seeds is not None else {s for _, s in pilots}
         recorded = {t for t in recorded if all((t, s) in pilots for s in wanted)}
         pilots = {key: pilot for key, pilot in pilots.items() if key[0] in recorded}
-    tasks = [t for t in bmi if t in recorded] + sorted(recorded - set(bmi))  # BMI's order, then any others
+    tasks = [t for t in order if t in recorded] + sorted(recorded - set(order))  # the suite's order, then any others
     names = ("pilot-select", "default") if interval == "crossfit" else ("select on one training each", "fmmi-mc")
     print(f"| task (true MI) | kept per seed (pilot gap / s.e.) | {names[0]}, mean | {names[1]}, mean |")
     print("|---|---|---|---|")
     errors, solved, missing = {"select": [], "default": []}, {"select": 0, "default": 0}, []
+    by_level: dict[float, dict[str, list[float]]] = {}  # true MI -> errors of the means, per name
     per_seed: dict[int, list[tuple[float, float, float]]] = {}  # seed -> (true MI, kept, reference) per task
     n_seeds = []  # of each task in the totals
     for task_id in tasks:
@@ -218,24 +231,33 @@ def table(
                 cells.append("missing")
                 continue
             mean = float(np.mean(values))
-            ok = abs(np.log(mean / true_mi)) < SOLVED
+            ok = _solved(mean, true_mi)
             if complete:
                 errors[name].append(abs(mean - true_mi))
-                solved[name] += ok
-            cells.append(f"{mean:.3f} ({mean - true_mi:+.3f}){'' if ok else ' unsolved'}")
+                by_level.setdefault(round(true_mi, 6), {"select": [], "default": []})[name].append(abs(mean - true_mi))
+                solved[name] += bool(ok)
+            cells.append(f"{mean:.3f} ({mean - true_mi:+.3f}){' unsolved' if ok is False else ''}")
         print(f"| {task_id} ({true_mi:.3f}) | {', '.join(picks)} | {cells[0]} | {cells[1]} |")
     counts = np.bincount(n_seeds)
     spread = ", ".join(f"{k} with {s} seed{'s' * (s > 1)}" for s, k in enumerate(counts) if k)
     if np.count_nonzero(counts) > 1:
         spread += ": means over unequal numbers of seeds"
+    n_zero = sum(level == 0 for level, e in by_level.items() for _ in e["select"])
+    unsolvable = f" of {len(errors['select']) - n_zero} (MI = 0: no factor)" if n_zero else ""
     for name, label in zip(errors, names):
         print(
-            f"{label}: MAE {np.mean(errors[name]):.4f} over {len(errors[name])} tasks ({spread}), solved {solved[name]}"
+            f"{label}: MAE {np.mean(errors[name]):.4f} over {len(errors[name])} tasks ({spread}), "
+            f"solved {solved[name]}{unsolvable}"
         )
+    if len(by_level) > 1 and all(len(e["select"]) > 1 for e in by_level.values()):  # levels of several tasks (highmi)
+        for level, e in sorted(by_level.items()):
+            cells = [f"{label} {np.mean(e[name]):.4f}" for name, label in zip(errors, names)]
+            print(f"true MI {level:g}, {len(e['select'])} tasks, MAE: {'; '.join(cells)}")
     for seed, rows in sorted(per_seed.items()):  # each seed on its own: the same kind of figure for every task
         true, kept_values, base_values = np.array(rows).T
         cells = [
-            f"{label} MAE {np.mean(np.abs(v - true)):.4f}, within BMI's factor {np.sum(np.abs(np.log(v / true)) < SOLVED)}"
+            f"{label} MAE {np.mean(np.abs(v - true)):.4f}, "
+            f"within BMI's factor {sum(bool(_solved(a, b)) for a, b in zip(v, true))}"
             for label, v in zip(names, (kept_values, base_values))
         ]
         print(f"seed {seed}, {len(rows)} tasks: {'; '.join(cells)}")
@@ -248,7 +270,8 @@ def main() -> None:
     parser.add_argument(
         "args", nargs="+", help="SEEDS OUT_FOLDER, or OUT_FOLDER DEFAULT_RECORDS [MORE_RECORDS ...] with --table"
     )
-    parser.add_argument("--tasks", help="comma-separated task ids (default: the BMI suite)")
+    parser.add_argument("--suite", default="bmi", choices=SUITES, help="the benchmark suite (default bmi)")
+    parser.add_argument("--tasks", help="comma-separated task ids (default: every task of the suite)")
     parser.add_argument("--pilots-only", action="store_true", help="run the pilots, not the full SiLU fits")
     parser.add_argument("--pilot-steps", type=int, default=2000, help="training steps of each pilot (default 2000)")
     parser.add_argument(
@@ -268,10 +291,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.table:
         seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
-        table(*args.args, seeds=seeds, interval=args.interval, every_seed=args.every_seed)
+        table(*args.args, seeds=seeds, interval=args.interval, every_seed=args.every_seed, suite=args.suite)
     else:
         seeds, out = args.args
-        tasks = args.tasks.split(",") if args.tasks else list_tasks("bmi")
+        tasks = args.tasks.split(",") if args.tasks else list_tasks(args.suite)
         run(
             [int(s) for s in seeds.split(",")],
             out,

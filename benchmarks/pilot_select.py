@@ -201,6 +201,8 @@ def table(
         recorded = {t for t in recorded if all((t, s) in pilots for s in wanted)}
         pilots = {key: pilot for key, pilot in pilots.items() if key[0] in recorded}
     tasks = [t for t in order if t in recorded] + sorted(recorded - set(order))  # the suite's order, then any others
+    if not tasks:
+        raise SystemExit(f"no pilot records to tabulate in {out} (seeds {seeds or 'all'}, every seed: {every_seed})")
     names = ("pilot-select", "default") if interval == "crossfit" else ("select on one training each", "fmmi-mc")
     print(f"| task (true MI) | kept per seed (pilot gap / s.e.) | {names[0]}, mean | {names[1]}, mean |")
     print("|---|---|---|---|")

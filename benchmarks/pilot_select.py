@@ -10,7 +10,9 @@ and seed: ``task.sample(10000, seed)``, then the pilots of `fmmi.select`
 (`fmmi.selection.fit_pilots`: the default candidates, tanh and SiLU, 2,000 steps each unless ``--pilot-steps`` says otherwise,
 ``random_state=seed``) and `fmmi.selection.keep`'s choice, one
 ``"stage": "pilot"`` line in ``OUT_FOLDER/runs.jsonl`` (with each pilot's
-own estimate, ``estimates``, in records made since 2026-12-01). Where the
+own estimate, ``estimates``, in records made since 2026-12-01, and, since
+the second session of that day, ``mixed_precision_used``: whether the
+pilots trained in bfloat16, the default's choice on this CPU). Where the
 pilots keep SiLU, the full estimate of the SiLU net
 (``FMMI(activation="silu", interval=INTERVAL, random_state=seed).fit_estimate``)
 is run too: with ``--interval crossfit`` (the default) five folds, what
@@ -54,6 +56,7 @@ import torch
 
 import fmmi
 from fmmi import FMMI
+from fmmi._checks import resolve_mixed_precision
 from fmmi.benchmark import get_task, list_tasks
 from fmmi.benchmark.runner import source_commit
 from fmmi.benchmark.tasks import SUITES
@@ -121,6 +124,7 @@ def run(
                         "gaps": gaps,
                         "gap_stderrs": stderrs,
                         "estimates": [pilot.result.value for pilot in fitted],
+                        "mixed_precision_used": resolve_mixed_precision("auto", torch.device("cpu"), torch.float32),
                         "seconds": time.perf_counter() - start,
                     }
                     _record(out, record)

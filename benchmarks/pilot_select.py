@@ -32,7 +32,8 @@ DEFAULT_RECORDS (a ``fmmi bench`` records file; ``fmmi`` records, or
 SiLU fit where SiLU was kept, from OUT_FOLDER or MORE_RECORDS (the full
 fits of another folder of this script, made with other pilots, or, for
 crossfit, the ``fmmi-select`` records of ``fmmi bench``, whose SiLU
-candidate is the same fit); per task, the mean over the seeds, the
+candidate is the same fit; with ``monte_carlo``, a 10,000-step pilot's
+own estimates stand in for either net where no record has one); per task, the mean over the seeds, the
 reference's mean, and BMI's solved rule; then, over the tasks where both
 are complete (with how many seeds each task's mean has), the MAE of the
 seed means, the MAE over the runs (each task's mean of |estimate - truth|
@@ -202,6 +203,9 @@ def table(
         for r in _read(default_records)
         if r["estimator"] == reference and r.get("success")
     }
+    for key, pilot in pilots.items():  # no fmmi-mc record: the tanh pilot is that training
+        if _pilot_is_the_fit(pilot, interval):
+            default.setdefault(key, pilot["estimates"][0])
     recorded, order = {t for t, _ in pilots}, list_tasks(suite)
     if every_seed:  # only the tasks with a pilot on every seed (of --seeds, or recorded)
         wanted = set(seeds) if seeds is not None else {s for _, s in pilots}

@@ -5,22 +5,23 @@
     python benchmarks/pilot_select.py --table OUT_FOLDER DEFAULT_RECORDS [MORE_RECORDS ...] [--suite bmi]
         [--seeds 0] [--interval crossfit | monte_carlo] [--every-seed]
 
-Per task of the suite (``--suite``, BMI unless told; ``--tasks`` picks some)
-and seed: ``task.sample(10000, seed)``, then the pilots of `fmmi.select`
-(`fmmi.selection.fit_pilots`: the default candidates, tanh and SiLU, 2,000 steps each unless ``--pilot-steps`` says otherwise,
-``random_state=seed``) and `fmmi.selection.keep`'s choice, one
-``"stage": "pilot"`` line in ``OUT_FOLDER/runs.jsonl`` (with each pilot's
-own estimate, ``estimates``, in records made since 2026-12-01, and, since
-the second session of that day, ``mixed_precision_used``: whether the
-pilots trained in bfloat16, the default's choice on this CPU). Where the
-pilots keep SiLU, the full estimate of the SiLU net
-(``FMMI(activation="silu", interval=INTERVAL, random_state=seed).fit_estimate``)
-is run too: with ``--interval crossfit`` (the default) five folds, what
-`select` then fits, one ``"stage": "full"`` line; with ``monte_carlo`` one
-training, ``"stage": "full_mc"``, what ``select(interval="monte_carlo")``
-keeps. A 10,000-step pilot is that one training (same seed, split and
-steps), so where its record holds ``estimates`` it is not run again. Where
-the pilots keep tanh, `select` would fit the default estimator (or, with
+Per task of the suite (``--suite``, BMI unless told; ``--tasks`` picks
+some) and seed: ``task.sample(10000, seed)``, then the pilots of
+`fmmi.select` (`fmmi.selection.fit_pilots`: the default candidates, tanh
+and SiLU, 2,000 steps each unless ``--pilot-steps`` says otherwise,
+``random_state=seed``) and `fmmi.selection.keep`'s choice, one ``"stage":
+"pilot"`` line in ``OUT_FOLDER/runs.jsonl`` (with each pilot's own
+estimate, ``estimates``, in records made since 2026-12-01, and, since the
+second session of that day, ``mixed_precision_used``: whether the pilots
+trained in bfloat16, the default's choice on this CPU). Where the pilots
+keep SiLU, the full estimate of the SiLU net (``FMMI(activation="silu",
+interval=INTERVAL, random_state=seed).fit_estimate``) is run too: with
+``--interval crossfit`` (the default) five folds, what `select` then fits,
+one ``"stage": "full"`` line; with ``monte_carlo`` one training,
+``"stage": "full_mc"``, what ``select(interval="monte_carlo")`` keeps. A
+10,000-step pilot is that one training (same seed, split and steps), so
+where its record holds ``estimates`` it is not run again. Where the pilots
+keep tanh, `select` would fit the default estimator (or, with
 ``monte_carlo``, the ``fmmi-mc`` one) with the same seed on the same data:
 that is the run ``fmmi bench`` already recorded, so it is not run again.
 Finished lines are skipped; ``--fits-only`` runs only the full fits of
@@ -32,19 +33,20 @@ DEFAULT_RECORDS (a ``fmmi bench`` records file; ``fmmi`` records, or
 SiLU fit where SiLU was kept, from OUT_FOLDER or MORE_RECORDS (the full
 fits of another folder of this script, made with other pilots, or, for
 crossfit, the ``fmmi-select`` records of ``fmmi bench``, whose SiLU
-candidate is the same fit; with ``monte_carlo``, a 10,000-step pilot's
-own estimates stand in for either net where no record has one); per task, the mean over the seeds, the
-reference's mean, and BMI's solved rule; then, over the tasks where both
-are complete (with how many seeds each task's mean has), the MAE of the
-seed means, the MAE over the runs (each task's mean of |estimate - truth|
-over its seeds, then the mean over tasks: what ``fmmi report`` and the
-published anchors call MAE) and the solved count of both, and each seed's
-MAE and count within BMI's factor over the tasks recorded on that seed. ``--every-seed`` keeps only the tasks
-with a pilot on every seed (those of ``--seeds``, or all recorded). BMI's
-factor is undefined at a true MI of 0 (the ``highmi`` suite's first level):
-those tasks count in the MAE, not in the solved counts. Where every true MI
-is shared by several tasks (``highmi``), the MAE over the runs of each
-level follows.
+candidate is the same fit; with ``monte_carlo``, a 10,000-step pilot's own
+estimates stand in for either net where no record has one); per task, the
+mean over the seeds, the reference's mean, and BMI's solved rule; then,
+over the tasks where both are complete (with how many seeds each task's
+mean has), the MAE of the seed means, the MAE over the runs (each task's
+mean of |estimate - truth| over its seeds, then the mean over tasks: what
+``fmmi report`` and the published anchors call MAE) and the solved count
+of both, and each seed's MAE and count within BMI's factor over the tasks
+recorded on that seed. ``--every-seed`` keeps only the tasks with a pilot
+on every seed (those of ``--seeds``, or all recorded). BMI's factor is
+undefined at a true MI of 0 (the ``highmi`` suite's first level): those
+tasks count in the MAE, not in the solved counts. Where every true MI is
+shared by several tasks (``highmi``), the MAE over the runs of each level
+follows.
 """
 
 from __future__ import annotations

@@ -64,11 +64,12 @@ import fmmi
 from fmmi import FMMI
 from fmmi._checks import resolve_mixed_precision
 from fmmi.benchmark import get_task, list_tasks
+from fmmi.benchmark.report import _solved  # BMI's rule; None at a true MI of 0
 from fmmi.benchmark.runner import source_commit
 from fmmi.benchmark.tasks import SUITES
 from fmmi.selection import CANDIDATES, fit_pilots, keep
 
-N, SOLVED = 10000, np.log(1.5)
+N = 10000
 
 
 def _record(out: str, record: dict) -> None:
@@ -165,13 +166,6 @@ def _pilot_is_the_fit(pilot: dict, interval: str) -> bool:
     return interval == "monte_carlo" and pilot["pilot_steps"] == FMMI().steps and "estimates" in pilot
 
 
-def _solved(value: float, true_mi: float) -> bool | None:
-    """BMI's rule, ``|log(value / true MI)| < log 1.5``; None at a true MI of 0, where it has no meaning."""
-    if true_mi == 0:
-        return None
-    return bool(value > 0 and abs(np.log(value / true_mi)) < SOLVED)
-
-
 def _read(path: str) -> list[dict]:
     with open(path) as f:
         return [json.loads(line) for line in f]
@@ -196,18 +190,16 @@ def table(
             silu.setdefault((r["task"], r["seed"]), r["estimate"])
         elif interval == "crossfit" and r.get("estimator") == "fmmi-select" and r.get("success"):
             silu.setdefault((r["task_id"], r["seed"]), r["candidate_estimates"][1])
-    for key, pilot in pilots.items():
-        if _pilot_is_the_fit(pilot, interval):
-            silu.setdefault(key, pilot["estimates"][1])
     reference = "fmmi" if interval == "crossfit" else "fmmi-mc"
     default = {
         (r["task_id"], r["seed"]): r["estimate"]
         for r in _read(default_records)
         if r["estimator"] == reference and r.get("success")
     }
-    for key, pilot in pilots.items():  # no fmmi-mc record: the tanh pilot is that training
+    for key, pilot in pilots.items():  # a pilot that is the one training stands in where no record has it
         if _pilot_is_the_fit(pilot, interval):
             default.setdefault(key, pilot["estimates"][0])
+            silu.setdefault(key, pilot["estimates"][1])
     recorded, order = {t for t, _ in pilots}, list_tasks(suite)
     if every_seed:  # only the tasks with a pilot on every seed (of --seeds, or recorded)
         wanted = set(seeds) if seeds is not None else {s for _, s in pilots}
@@ -259,7 +251,7 @@ def table(
     spread = ", ".join(f"{k} with {s} seed{'s' * (s > 1)}" for s, k in enumerate(counts) if k)
     if np.count_nonzero(counts) > 1:
         spread += ": means over unequal numbers of seeds"
-    n_zero = sum(level == 0 for level, e in by_level.items() for _ in e["select"])
+    n_zero = len(by_level.get(0.0, {"select": []})["select"])  # tasks at a true MI of 0
     unsolvable = f" of {len(errors['select']) - n_zero} (MI = 0: no factor)" if n_zero else ""
     for name, label in zip(errors, names):
         print(

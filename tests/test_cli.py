@@ -33,8 +33,12 @@ def test_estimate_line_in_bits(tmp_path, capsys):
     x, y = CorrelatedGaussian.from_mi(0.5).sample(1000, random_state=0)
     np.save(tmp_path / "d.npy", np.hstack([x, y]))
     assert main(["estimate", str(tmp_path / "d.npy"), "--bits", *FAST_FLAGS]) == 0
+    line, choice = capsys.readouterr().out.strip().split("\n")  # the estimate, then which net was kept and why
+    assert line.startswith("I(X;Y) = ") and "bits" in line
+    assert choice.startswith("select: kept activation=") and "pilots of 300 steps" in choice
+    assert main(["estimate", str(tmp_path / "d.npy"), "--bits", "--no-select", *FAST_FLAGS]) == 0
     line = capsys.readouterr().out.strip()
-    assert line.startswith("I(X;Y) = ") and "bits" in line and "\n" not in line
+    assert line.startswith("I(X;Y) = ") and "\n" not in line
 
 
 def test_estimate_npz_two_arrays(tmp_path, capsys):
@@ -189,7 +193,8 @@ def test_report_prints_the_mi_level_table_for_highmi_tasks(tmp_path, capsys):
 
 def test_estimate_checkpoint_flag_resumes_and_refuses_other_runs(gaussian_csv, tmp_path, capsys):
     folder = tmp_path / "ckpt"
-    args = ["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--json", "--folds", "2", *FAST_FLAGS]
+    args = ["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--json", "--folds", "2", "--no-select"]
+    args += FAST_FLAGS  # one net: its checkpoints are the folder's (the default's go to candidate<K>/)
     assert main([*args, "--checkpoint", str(folder)]) == 0
     first = json.loads(capsys.readouterr().out)["value"]
     assert sorted(p.name for p in folder.iterdir()) == ["fold1-flow1.pt", "fold2-flow1.pt", "run.json"]
@@ -254,46 +259,57 @@ def test_activation_flag_trains_that_net(gaussian_csv, capsys):
     assert "activation" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("pilot_steps", [None, 100])
-def test_select_flag_reports_what_fmmi_select_keeps(gaussian_csv, capsys, pilot_steps):
+@pytest.mark.parametrize("pilot_steps", [None, 50])
+def test_the_default_reports_what_fmmi_select_keeps(gaussian_csv, capsys, pilot_steps):
     from fmmi import select
 
     pilots = [] if pilot_steps is None else ["--pilot-steps", str(pilot_steps)]
     pilots += [*FAST_FLAGS, "--steps", "100"]  # the last --steps counts
-    assert main(["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--select", *pilots]) == 0
+    assert main(["estimate", str(gaussian_csv), "--x", "u", "--y", "v", *pilots]) == 0
     line, reason = capsys.readouterr().out.strip().split("\n")
     assert line.startswith("I(X;Y) = ") and reason.startswith("select: kept ")
-    assert ("pilots of 100 steps" in reason) == (pilot_steps is not None)
-    assert ("full fits" in reason) == (pilot_steps is None)
+    assert f"pilots of {pilot_steps or 100} steps" in reason  # by default as many steps as the full fit
     assert reason.endswith(" s in all")
 
-    assert main(["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--select", "--json", *pilots]) == 0
+    assert main(["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--json", *pilots]) == 0
     record = json.loads(capsys.readouterr().out)
     data = np.loadtxt(gaussian_csv, delimiter=",", skiprows=1)
-    expected = select(data[:, :1], data[:, 1:2], pilot_steps=pilot_steps, random_state=0, steps=100, hidden=64)
+    expected = select(data[:, :1], data[:, 1:2], pilot_steps=pilot_steps or 100, random_state=0, steps=100, hidden=64)
     chosen = record["selection"]["chosen"]
     assert chosen == expected.chosen
     assert record["value"] == pytest.approx(expected.result.value, abs=1e-9)
     assert record["selection"]["estimates"][chosen] == pytest.approx(record["value"], abs=1e-12)
     assert record["selection"]["loss_gaps"] == pytest.approx(list(expected.gaps), abs=1e-12)
-    assert record["selection"]["pilot_steps"] == pilot_steps
-    if pilot_steps is None:
-        assert record["selection"]["pilot_estimates"] is None
-    else:
-        assert record["selection"]["pilot_estimates"] == pytest.approx([r.value for r in expected.pilot_results])
+    assert record["selection"]["pilot_steps"] == (pilot_steps or 100)
+    assert record["selection"]["pilot_estimates"] == pytest.approx([r.value for r in expected.pilot_results])
     assert record["selection"]["seconds"] >= record["seconds"]  # the whole selection, not only the kept fit
     assert record["selection"]["candidates"] == [{}, {"activation": "silu"}]
-    fitted = [value is not None for value in record["selection"]["estimates"]]
-    assert fitted == ([True, True] if pilot_steps is None else [i == chosen for i in range(2)])
+    assert [value is not None for value in record["selection"]["estimates"]] == [i == chosen for i in range(2)]
+
+
+def test_no_choice_above_the_column_limit_unless_asked(gaussian_csv, capsys, monkeypatch):
+    import fmmi.cli
+
+    monkeypatch.setattr(fmmi.cli, "SELECT_MAX_COLUMNS", 1)
+    args = ["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--interval", "monte_carlo", *FAST_FLAGS]
+    assert main([*args, "--steps", "50"]) == 0
+    assert "select:" not in capsys.readouterr().out
+    assert main([*args, "--steps", "50", "--select"]) == 0
+    assert "select: kept" in capsys.readouterr().out
+    assert main([*args, "--steps", "50", "--pilot-steps", "20"]) == 1
+    assert "add --select" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--pilot-steps", "100"], "--pilot-steps goes with --select"),
+        (["--no-select", "--pilot-steps", "100"], "--pilot-steps goes with the choice of net, which --no-select"),
+        (["--activation", "silu", "--pilot-steps", "100"], "which --activation turns off"),
+        (["--variant", "doe", "--pilot-steps", "100"], "which --variant turns off"),
         (["--select", "--activation", "silu"], "--select cannot be combined with --activation"),
         (["--select", "--z", "w"], "--select cannot be combined with --z"),
         (["--select", "--pilot-steps", "0"], None),
+        (["--select", "--no-select"], None),
     ],
 )
 def test_select_flag_errors(gaussian_csv, capsys, flags, message):

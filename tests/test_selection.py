@@ -100,3 +100,29 @@ def test_bad_selections_are_named(candidates, options, error, message):
     x = np.random.default_rng(0).normal(size=(100, 2))
     with pytest.raises(error, match=message):
         select(x[:, :1], x[:, 1:], candidates, **options)
+
+
+def test_a_monte_carlo_pilot_of_the_full_steps_is_the_estimate(gaussian_1d, monkeypatch):
+    _, x, y = gaussian_1d
+    x, y = x[:2000], y[:2000]
+    options = dict(SHARED, interval="monte_carlo")
+    fits = []
+    original = FMMI.fit_estimate
+    monkeypatch.setattr(FMMI, "fit_estimate", lambda self, *data: fits.append(self) or original(self, *data))
+    selection = select(x, y, [STUCK, {}], pilot_steps=SHARED["steps"], random_state=0, **options)
+    assert len(fits) == 2  # the two pilots, no third training
+    assert selection.chosen == 1 and selection.result is selection.pilot_results[1]
+    assert selection.result.value == FMMI(random_state=0, **options).fit_estimate(x, y).value
+    # Other steps, or a checkpoint folder to resume from: the kept candidate is trained in full.
+    fits.clear()
+    select(x, y, [STUCK, {}], pilot_steps=50, random_state=0, **options)
+    assert len(fits) == 3
+
+
+def test_a_rerun_without_a_seed_resumes_from_the_checkpoint_folder(gaussian_1d, tmp_path):
+    _, x, y = gaussian_1d
+    options = dict(SHARED, steps=20, checkpoint_every=10, checkpoint_dir=tmp_path)
+    first = select(x[:600], y[:600], [STUCK, {}], pilot_steps=20, **options)
+    again = select(x[:600], y[:600], [STUCK, {}], pilot_steps=20, **options)
+    assert again.result.random_state == first.result.random_state
+    assert again.chosen == first.chosen and again.result.value == first.result.value

@@ -10,6 +10,8 @@ import time
 import warnings
 from collections.abc import Sequence
 
+from .estimators.fmmi import SELECT_MAX_COLUMNS
+
 __all__ = ["main"]
 
 
@@ -91,17 +93,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     estimate.add_argument("--reverse", action="store_true", help="flow from the joint to the product of marginals")
     estimate.add_argument("--swap", action="store_true", help="conditional variant: flow in x given y")
-    estimate.add_argument(
+    choice = estimate.add_mutually_exclusive_group()
+    choice.add_argument(
         "--select",
         action="store_true",
-        help="fit a tanh and a SiLU net and keep the SiLU one only if its held-out flow-matching loss is lower "
-        "by more than 2 paired standard errors (fmmi.select; twice the cost of one estimate)",
+        help=f"choose between the tanh and the SiLU net even with more than {SELECT_MAX_COLUMNS} columns in all "
+        "(by default the choice is made up to that many, see fmmi.estimate_mi)",
+    )
+    choice.add_argument(
+        "--no-select",
+        action="store_true",
+        help="fit the tanh net (or --activation's) alone, without the two pilots that choose the net",
     )
     estimate.add_argument(
         "--pilot-steps",
         type=_positive_int,
-        help="with --select: choose on one training of this many steps per net, then fit only the kept net "
-        "(10000: about 1.4 times the cost of one estimate)",
+        help="training steps of each net's pilot, on which the net is chosen (default: --steps)",
     )
     _add_estimator_flags(estimate)
 
@@ -125,10 +132,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--tasks", help="comma-separated task ids (instead of, or besides, --suite)")
     bench.add_argument(
         "--estimators",
-        default="fmmi",
+        default="fmmi-default",
         help=(
-            "comma-separated: fmmi, fmmi-mc, fmmi-select, fmmi-select-pilot, fmmi-select-mc, ksg, cca, infonce, nwj, "
-            "mine, minde (default fmmi)"
+            "comma-separated: fmmi-default (what fmmi.estimate_mi does by default; the default), fmmi (the tanh "
+            "net alone), fmmi-mc, fmmi-select, fmmi-select-pilot, fmmi-select-mc, ksg, cca, infonce, nwj, mine, minde"
         ),
     )
     bench.add_argument("--n", type=_positive_int, default=10_000, help="samples per run (default 10000)")
@@ -202,7 +209,10 @@ def _add_estimator_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hidden", type=_positive_int, default=512, help="hidden width (default 512)")
     parser.add_argument("--depth", type=_positive_int, default=2, help="hidden layers (default 2)")
     parser.add_argument(
-        "--activation", metavar="NAME", help="hidden units: tanh (default), silu, gelu, ... (fmmi.nn.ACTIVATIONS)"
+        "--activation",
+        metavar="NAME",
+        help="hidden units: tanh, silu, gelu, ... (fmmi.nn.ACTIVATIONS); without it, estimate chooses tanh or silu "
+        "(see --select) and the other commands use tanh",
     )
     parser.add_argument(
         "--path", default="trigonometric", choices=["trigonometric", "linear"], help="interpolation path"
@@ -298,7 +308,7 @@ def _print_result(args: argparse.Namespace, result, what: str, dims: dict, selec
 
 
 def _describe(candidate: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in candidate.items()) or "the default net"
+    return ", ".join(f"{k}={v}" for k, v in {"activation": "tanh", **candidate}.items())  # FMMI's net: tanh
 
 
 def _selection_line(selection) -> str:
@@ -428,23 +438,30 @@ def _estimate(args: argparse.Namespace) -> int:
 def _estimate_here(args: argparse.Namespace) -> int:
     from .estimators import FMMI, conditional_mi
 
-    if args.pilot_steps is not None and not args.select:
-        raise ValueError("--pilot-steps goes with --select")
     if args.select and (args.stream or args.z is not None or args.activation is not None):
         flag = "--stream" if args.stream else "--z" if args.z is not None else "--activation"
         why = "it chooses the activation itself" if flag == "--activation" else "it fits in-memory FMMI nets only"
         raise ValueError(f"--select cannot be combined with {flag}: {why}")
+    no_choice = _no_choice(args)
+    if args.pilot_steps is not None and no_choice:
+        raise ValueError(f"--pilot-steps goes with the choice of net, which {no_choice} turns off")
     if args.stream:
         return _estimate_streaming(args)
     x, y, z = _load_xy(args)
     options = dict(variant=args.variant, reverse=args.reverse, swap=args.swap, **_estimator_options(args))
-    if args.select:
+    columns = x.shape[1] + y.shape[1]
+    if not no_choice and not args.select and columns > SELECT_MAX_COLUMNS and args.pilot_steps is not None:
+        raise ValueError(
+            f"--pilot-steps: with {columns} columns (more than {SELECT_MAX_COLUMNS}) the tanh net is fitted alone; "
+            "add --select to choose the net anyway"
+        )
+    if not no_choice and (args.select or columns <= SELECT_MAX_COLUMNS):
         from .selection import select
 
         del options["activation"]
         seed = options.pop("random_state")
         start = time.perf_counter()
-        selection = select(x, y, pilot_steps=args.pilot_steps, random_state=seed, **options)
+        selection = select(x, y, pilot_steps=args.pilot_steps or options["steps"], random_state=seed, **options)
         dims = {"dim_x": x.shape[1], "dim_y": y.shape[1]}
         _print_result(args, selection.result, "I(X;Y)", dims, selection, time.perf_counter() - start)
         return 0
@@ -455,6 +472,22 @@ def _estimate_here(args: argparse.Namespace) -> int:
     result = conditional_mi(x, y, z, **options)
     _print_result(args, result, "I(X;Y|Z)", {"dim_x": x.shape[1], "dim_y": y.shape[1], "dim_z": z.shape[1]})
     return 0
+
+
+def _no_choice(args: argparse.Namespace) -> str | None:
+    """The flag that turns the default's choice of net off, if any (under torchrun, unless --select: the ranks)."""
+    from . import distributed
+
+    for flag, given in (
+        ("--no-select", args.no_select),
+        ("--activation", args.activation is not None),
+        ("--variant", args.variant != "joint" and not args.select),
+        ("--z", args.z is not None),
+        ("--stream", args.stream is not None),
+    ):
+        if given:
+            return flag
+    return "torchrun" if distributed.is_distributed() and not args.select else None
 
 
 def _estimate_streaming(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ the kept candidate is fitted in full.
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import os
@@ -115,6 +116,26 @@ def _check_pilot_steps(steps: Any) -> None:
     check_positive_int(steps, "pilot_steps", "a positive integer or None")
 
 
+def _recorded_seed(folder: str | os.PathLike | None, n_candidates: int) -> int | None:
+    """The seed an earlier run of this selection recorded in a candidate's checkpoint folder, if any."""
+    if folder is None:
+        return None
+    for i in range(n_candidates):
+        try:
+            with open(os.path.join(folder, f"candidate{i}", "run.json")) as handle:
+                seed = json.load(handle)["seed"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # none yet, or not readable: FMMI names the problem when it opens the folder
+        if isinstance(seed, int):
+            return seed
+    return None
+
+
+def _pilot_is_the_fit(estimator: FMMI, pilot_steps: int) -> bool:
+    """Whether the full fit would repeat its pilot: one training of as many steps, nothing to resume."""
+    return estimator.interval == "monte_carlo" and estimator.steps == pilot_steps and estimator.checkpoint_dir is None
+
+
 def fit_pilots(
     x: Any,
     y: Any,
@@ -184,11 +205,12 @@ def select(
     loss scored on the other half, the same split for every candidate), the
     rule above is applied to these pilots' losses, and only the kept
     candidate is then fitted in full (each pilot's own estimate is kept in
-    ``pilot_results``). A pilot of as many steps as the full
-    fit (``pilot_steps=10000`` for the default) costs about a fifth of
-    `estimate_mi` per candidate (one training instead of five), so with the
-    default candidates the whole selection costs about 1.4 times
-    `estimate_mi`; shorter pilots cost less and see only the
+    ``pilot_results``; with ``interval="monte_carlo"`` and pilots of the full
+    fit's steps, the kept pilot is that fit and is not trained again). With
+    pilots of as many steps as the full fit (``pilot_steps=10000`` for the
+    default) this is what `estimate_mi` does by default up to
+    `fmmi.estimators.fmmi.SELECT_MAX_COLUMNS` columns: seven trainings,
+    1.4 times the five of cross-fitting one net. Shorter pilots cost less and see only the
     early fit: on BMI's Swiss roll, 2,000-step pilots keep SiLU, whose full
     fit then reads 0.676 for 0.413, while 10,000-step pilots keep tanh
     (``benchmarks/README.md``, "Choosing on pilots").
@@ -211,9 +233,13 @@ def select(
             only the kept candidate in full; None (the default) fits every
             candidate in full and chooses on those fits.
         random_state: An integer seed shared by every candidate, or None to
-            draw one (reported in each result).
+            draw one (reported in each result; with a ``checkpoint_dir`` that
+            an earlier run of the same call wrote, that run's seed, so that
+            the rerun resumes it).
         **options: `FMMI` options shared by every candidate (a ``checkpoint_dir``
-            gets one subfolder per candidate, ``candidate0``, ``candidate1``...).
+            gets one subfolder per candidate, ``candidate0``, ``candidate1``...;
+            pilots are not checkpointed: a rerun trains them again, with the
+            same seed, and resumes the kept candidate's full fit).
 
     Returns:
         A `Selection`; ``selection.result`` is the kept estimate.
@@ -246,6 +272,8 @@ def select(
         )
     if pilot_steps is not None:
         _check_pilot_steps(pilot_steps)  # before anything is trained
+    if random_state is None:  # a rerun into the same checkpoint folder resumes the run it started
+        random_state = _recorded_seed(options.get("checkpoint_dir"), len(candidates))
     _, seed = make_generator(random_state)
 
     def full(i: int) -> FMMI:
@@ -268,7 +296,11 @@ def select(
         results = [None] * len(candidates)
     chosen, gaps, stderrs = keep(losses, margin)
     if pilot_steps is not None:
-        results[chosen] = full(chosen).fit_estimate(x, y)
+        kept = full(chosen)
+        if _pilot_is_the_fit(kept, pilot_steps):
+            results[chosen] = pilots[chosen].result  # the same training with the same seed: not run twice
+        else:
+            results[chosen] = kept.fit_estimate(x, y)
     return Selection(
         result=results[chosen],
         chosen=chosen,

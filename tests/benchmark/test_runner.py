@@ -126,6 +126,23 @@ def test_selection_on_single_trainings_is_recorded_with_its_interval(monkeypatch
     assert None not in record["candidate_estimates"]  # both candidates fitted, one training each
 
 
+def test_the_default_records_its_choice_up_to_the_column_limit(monkeypatch):
+    from fmmi.estimators import fmmi as module
+
+    assert runner.ESTIMATORS["fmmi-default"](0, "cpu").pilot_steps == FMMI().steps
+    tiny = dict(steps=5, hidden=8, n_time=2, n_folds=2)
+    monkeypatch.setitem(runner.ESTIMATORS, "default-tiny", lambda seed, device: runner._Default(seed, device, **tiny))
+    record = runner.run_one(TASKS[0], "default-tiny", 300, 0, device="cpu")
+    assert record["success"] and record["estimator_params"]["pilot_steps"] == 5
+    assert record["estimator_params"]["select_max_columns"] == module.SELECT_MAX_COLUMNS
+    assert record["chosen"] in (0, 1) and record["interval_kind"] == "crossfit"
+    monkeypatch.setattr(module, "SELECT_MAX_COLUMNS", 1)  # two columns: the tanh net alone
+    record = runner.run_one(TASKS[0], "default-tiny", 300, 0, device="cpu")
+    assert record["success"] and "chosen" not in record
+    alone = FMMI(random_state=0, device="cpu", **tiny).fit_estimate(*runner.get_task(TASKS[0]).sample(300, 0))
+    assert record["estimate"] == alone.value
+
+
 def test_report_pools_several_sweeps(tmp_path):
     run_benchmark(TASKS, ["ksg"], n=300, seeds=[0], out=tmp_path / "a", progress=False)
     run_benchmark(TASKS, ["cca"], n=300, seeds=[0], out=tmp_path / "b", progress=False)

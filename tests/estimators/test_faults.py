@@ -129,21 +129,23 @@ def _child(folder):
 
 
 def test_a_killed_run_resumes_to_the_same_estimate(tmp_path):
+    # The default: two pilots (not checkpointed), then the kept net's folds in candidate<K>/.
     killed = tmp_path / "killed"
     child = _child(killed)
     deadline = time.monotonic() + 120
-    while not (killed / "fold1-flow1.pt").exists():
+    while not list(killed.glob("candidate*/fold1-flow1.pt")):
         assert child.poll() is None, "the run ended before its first checkpoint"
         assert time.monotonic() < deadline, "no checkpoint within 2 minutes"
         time.sleep(0.01)
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert child.returncode == -signal.SIGKILL
-    assert not (killed / "fold2-flow1.pt").exists()  # killed mid-way through the first fold
+    (kept,) = killed.glob("candidate*")
+    assert not (kept / "fold2-flow1.pt").exists()  # killed mid-way through the first fold
 
     resumed = _child(killed).communicate(timeout=300)[0].split()
     # random_state=None: the resumed run reuses the seed recorded when it started.
-    seed = json.loads((killed / "run.json").read_text())["seed"]
+    seed = json.loads((kept / "run.json").read_text())["seed"]
     assert int(resumed[1]) == seed
 
     # The uninterrupted reference: the same seed in a fresh folder.
@@ -160,7 +162,7 @@ def test_a_killed_run_resumes_to_the_same_estimate(tmp_path):
 
 def test_a_checkpoint_folder_of_another_run_is_refused(tmp_path, xy):
     x, y = xy
-    options = dict(MC, steps=20, checkpoint_dir=tmp_path)
+    options = dict(MC, steps=20, checkpoint_dir=tmp_path, select=False)  # one net: its folder is tmp_path
     first = estimate_mi(x, y, **options)
     again = estimate_mi(x, y, **options)  # every net is read back, none retrained
     assert again.value == first.value

@@ -300,3 +300,62 @@ def test_gaussianize_undoes_monotone_distortions():
     result = estimate_mi(x, y, random_state=0, gaussianize=True, **MC)
     assert result.options["gaussianize"] is True
     assert result.value == pytest.approx(0.5, abs=0.08)
+
+
+def test_the_default_chooses_the_net_on_pilots(gaussian_1d):
+    from fmmi import select
+
+    _, x, y = gaussian_1d
+    x, y = x[:2000], y[:2000]
+    options = dict(FAST, steps=100, n_folds=2)
+    result = estimate_mi(x, y, random_state=0, **options)
+    selection = select(x, y, pilot_steps=100, random_state=0, **options)
+    assert result.value == selection.result.value and result.interval_kind == "crossfit"
+    assert result.options["activation"] == ("tanh", "silu")[selection.chosen]
+    assert result.seconds > selection.result.seconds / 2  # the pilots are counted too
+    # select=False: the tanh net alone, the same seed.
+    alone = estimate_mi(x, y, random_state=0, select=False, **options)
+    assert alone.value == FMMI(random_state=0, **options).fit_estimate(x, y).value
+    # A generator gives both nets one seed drawn from it.
+    drawn = estimate_mi(x, y, random_state=torch.Generator().manual_seed(5), **options)
+    assert isinstance(drawn.random_state, int)
+
+
+def test_no_choice_above_the_column_limit_or_with_an_activation(gaussian_1d, monkeypatch):
+    from fmmi.estimators import fmmi as module
+
+    _, x, y = gaussian_1d
+    x, y = x[:1000], y[:1000]
+    options = dict(MC, steps=50)
+    fits = []
+    original = FMMI.fit_estimate
+    monkeypatch.setattr(FMMI, "fit_estimate", lambda self, *data: fits.append(self) or original(self, *data))
+    estimate_mi(x, y, random_state=0, **options)
+    assert [f.activation for f in fits] == ["tanh", "silu"]  # two pilots; the kept one is the estimate
+    fits.clear()
+    estimate_mi(x, y, random_state=0, activation="gelu", **options)
+    assert [f.activation for f in fits] == ["gelu"]
+    fits.clear()
+    estimate_mi(x, y, random_state=0, variant="conditional", **options)  # the choice was measured on jFMMI only
+    assert [f.activation for f in fits] == ["tanh"]
+    fits.clear()
+    monkeypatch.setattr(module, "SELECT_MAX_COLUMNS", 1)
+    estimate_mi(x, y, random_state=0, **options)
+    assert [f.activation for f in fits] == ["tanh"]
+    fits.clear()
+    estimate_mi(x, y, random_state=0, select=True, **options)
+    assert len(fits) == 2
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"select": "yes"}, "select must be"),
+        ({"select": 1}, "select must be"),
+        ({"select": True, "activation": "silu"}, "chooses the activation"),
+    ],
+)
+def test_bad_select_arguments_are_named(options, message):
+    x = np.random.default_rng(0).normal(size=(100, 2))
+    with pytest.raises(ValueError, match=message):
+        estimate_mi(x[:, :1], x[:, 1:], **options)

@@ -318,7 +318,7 @@ def estimate_mi(
     reads well; the held-out loss tells them apart on most of BMI's tasks
     (``benchmarks/README.md``, "Choosing on pilots"). With more than
     `SELECT_MAX_COLUMNS` columns in all the tanh net is fitted alone: there
-    SiLU's pilot loss was never close (tanh ahead by 16 to 65 standard
+    SiLU's pilot loss was never close (tanh ahead by 15.9 to 65 standard
     errors in every run with 50 to 320 columns on BMI and ``highdim``) and
     the pilots would only add time.
 

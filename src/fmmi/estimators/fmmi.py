@@ -317,10 +317,10 @@ def estimate_mi(
     underestimates, and overshoots some heavy-tailed dependence that tanh
     reads well; the held-out loss tells them apart on most of BMI's tasks
     (``benchmarks/README.md``, "Choosing on pilots"). With more than
-    `SELECT_MAX_COLUMNS` columns in all the tanh net is fitted alone: there
-    SiLU's pilot loss was never close (tanh ahead by 15.9 to 65 standard
-    errors in every run with 50 to 320 columns on BMI and ``highdim``) and
-    the pilots would only add time.
+    `SELECT_MAX_COLUMNS` columns in all the tanh net is fitted alone: SiLU
+    was never kept there (on BMI's 50- and 100-column tasks tanh's pilot
+    loss was lower by 15.9 to 47 standard errors, on ``highdim``'s
+    Gaussians the two nets read alike), so the pilots would only add time.
 
     With ``interval="monte_carlo"`` the kept pilot is the estimate: two
     trainings in all, and an interval that ignores the training's

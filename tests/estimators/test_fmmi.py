@@ -359,3 +359,13 @@ def test_bad_select_arguments_are_named(options, message):
     x = np.random.default_rng(0).normal(size=(100, 2))
     with pytest.raises(ValueError, match=message):
         estimate_mi(x[:, :1], x[:, 1:], **options)
+
+
+def test_the_default_with_one_training_each_is_select_on_full_single_trainings(gaussian_1d):
+    from fmmi import select
+
+    _, x, y = gaussian_1d
+    x, y = x[:1500], y[:1500]
+    options = dict(FAST, steps=100, interval="monte_carlo")
+    result = estimate_mi(x, y, random_state=0, **options)
+    assert result.value == select(x, y, random_state=0, **options).result.value  # fmmi-select-mc's numbers

@@ -320,7 +320,9 @@ def estimate_mi(
     `SELECT_MAX_COLUMNS` columns in all the tanh net is fitted alone: SiLU
     was never kept there (on BMI's 50- and 100-column tasks tanh's pilot
     loss was lower by 15.9 to 47 standard errors, on ``highdim``'s
-    Gaussians the two nets read alike), so the pilots would only add time.
+    Gaussians the two nets read alike), nor on non-Gaussian data of 20 and
+    40 columns (``benchmarks/column_limit.py``), so the pilots would only
+    add time.
 
     With ``interval="monte_carlo"`` the kept pilot is the estimate: two
     trainings in all, and an interval that ignores the training's

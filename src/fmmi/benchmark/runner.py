@@ -100,9 +100,9 @@ class _Default(_Selecting):
 
     def fit_estimate(self, x, y):
         from ..estimators import FMMI
-        from ..estimators.fmmi import SELECT_MAX_COLUMNS
+        from ..estimators.fmmi import chooses_net
 
-        if x.shape[1] + y.shape[1] <= SELECT_MAX_COLUMNS:
+        if chooses_net(x.shape[1] + y.shape[1], self.options):
             return super().fit_estimate(x, y)
         estimator = FMMI(random_state=self.seed, device=self.device, **self.options)
         result = estimator.fit_estimate(x, y)

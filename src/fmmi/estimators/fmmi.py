@@ -290,6 +290,22 @@ class FMMI(FlowEstimator):
 SELECT_MAX_COLUMNS = 40
 
 
+def chooses_net(n_columns: int, options: dict) -> bool:
+    """Whether `estimate_mi` with ``select="auto"`` chooses between the tanh and the SiLU net.
+
+    Yes for jFMMI with no ``activation`` in ``options``, at most `SELECT_MAX_COLUMNS`
+    columns in all (dim_x + dim_y) and a single process.
+    """
+    from .. import distributed
+
+    return (
+        "activation" not in options
+        and options.get("variant", "joint") == "joint"
+        and n_columns <= SELECT_MAX_COLUMNS
+        and not distributed.is_distributed()
+    )
+
+
 def estimate_mi(
     x: Any,
     y: Any,
@@ -372,15 +388,8 @@ def estimate_mi(
     if select is True and "activation" in options:
         raise ValueError("select=True chooses the activation itself; drop activation, or pass select=False")
     if select == "auto":
-        from .. import distributed
-
         x, y = check_pair(x, y)
-        select = (
-            "activation" not in options
-            and options.get("variant", "joint") == "joint"
-            and x.shape[1] + y.shape[1] <= SELECT_MAX_COLUMNS
-            and not distributed.is_distributed()
-        )
+        select = chooses_net(x.shape[1] + y.shape[1], options)
     if not select:
         return FMMI(random_state=random_state, device=device, **options).fit_estimate(x, y)
     from ..selection import select as choose

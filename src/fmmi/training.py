@@ -20,6 +20,7 @@ from .io import atomic_write_bytes
 from .paths import Path
 
 __all__ = [
+    "LossCurve",
     "TIME_DENSITIES",
     "TrainingDivergedError",
     "TrainingRecoveredWarning",
@@ -42,6 +43,55 @@ class TrainingRecoveredWarning(RuntimeWarning):
     """Training hit a non-finite loss and went on from a snapshot with a lower learning rate."""
 
 
+class LossCurve:
+    """Per-row losses of a net on fixed rows and draws: at step 0, about every ``every`` steps, at the end.
+
+    ``losses`` is a callable returning the current net's per-row losses (the same rows and the same
+    random draws at every call, so that two steps' losses pair row by row). Given to
+    `train_flow_matching` as ``curve``, it is called at the first clean loss check (every 50
+    steps) past each multiple of ``every``, on the current weights (not an ``ema`` average); its
+    record is kept in the training checkpoints, so a resumed run ends with the whole curve.
+    """
+
+    def __init__(self, losses, every: int = 500):
+        if not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a positive integer, got {every!r}")
+        self.losses = losses
+        self.every = every
+        self.steps: list[int] = []
+        self.values: list[np.ndarray] = []
+
+    def record(self, step: int) -> None:
+        # A restart may go back to an earlier step: drop what lies past it.
+        while self.steps and self.steps[-1] >= step:
+            self.steps.pop()
+            self.values.pop()
+        self.steps.append(step)
+        self.values.append(np.asarray(self.losses(), dtype=np.float64))
+
+    def means(self) -> np.ndarray:
+        """Mean loss at each recorded step, shape (n_records,)."""
+        return np.array([v.mean() for v in self.values])
+
+    def rise(self) -> tuple[int, float, float]:
+        """The step of the lowest mean loss, and how much higher the last one is (paired mean, standard error)."""
+        means = self.means()
+        best = int(np.argmin(means))
+        difference = self.values[-1] - self.values[best]
+        stderr = float(difference.std(ddof=1) / math.sqrt(difference.size)) if difference.size > 1 else 0.0
+        return self.steps[best], float(difference.mean()), stderr
+
+    def state_dict(self) -> dict:
+        return {
+            "steps": torch.tensor(self.steps, dtype=torch.int64),
+            "values": torch.from_numpy(np.stack(self.values)) if self.values else torch.zeros(0),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.steps = [int(s) for s in state["steps"].tolist()]
+        self.values = [v.numpy().copy() for v in state["values"]] if self.steps else []
+
+
 def train_flow_matching(
     net: nn.Module,
     endpoints: Endpoints,
@@ -62,6 +112,7 @@ def train_flow_matching(
     fingerprint: str = "",
     progress: bool = False,
     desc: str = "training",
+    curve: LossCurve | None = None,
 ) -> np.ndarray:
     """Regress ``net(z_t, t)`` on the path's conditional velocity.
 
@@ -105,6 +156,8 @@ def train_flow_matching(
         checkpoint_every: Steps between checkpoints.
         fingerprint: A string identifying the run's options and data.
         progress: Show a progress bar (tqdm), labelled ``desc``.
+        curve: Records the net's losses on other rows as training goes (`LossCurve`);
+            its own random draws leave the training's untouched.
 
     Returns:
         The loss at every step, shape (steps,).
@@ -143,6 +196,10 @@ def train_flow_matching(
         batches.set_state(state["generator"])
         step, restarts = int(state["step"]), int(state["restarts"])
         losses[:step] = state["losses"].numpy()
+        if curve is not None:
+            if "curve" not in state:
+                raise ValueError(f"{checkpoint} holds no loss curve, but this run records one")
+            curve.load_state_dict(state["curve"])
 
     def save() -> None:
         buffer = io.BytesIO()
@@ -158,6 +215,7 @@ def train_flow_matching(
                 **({"average": average.state_dict()} if average is not None else {}),
                 "generator": batches.get_state(),
                 "losses": torch.from_numpy(losses[:step].copy()),
+                **({"curve": curve.state_dict()} if curve is not None else {}),
             },
             buffer,
         )
@@ -178,8 +236,15 @@ def train_flow_matching(
             "average": None if average is None else _clone(average.state_dict()),
         }
 
+    def record_curve() -> None:
+        net.eval()
+        curve.record(step)
+        net.train()
+
     # The starting state is finite (a fresh net, or a checkpoint that was).
     snapshot = take_snapshot()
+    if curve is not None and step == 0:
+        record_curve()
     window: list[torch.Tensor] = []  # this window's losses, left on the device
     net.train()
     try:
@@ -241,6 +306,8 @@ def train_flow_matching(
                 continue
             losses[first:step] = values
             snapshot = take_snapshot()  # these parameters gave finite losses: a safe point to come back to
+            if curve is not None and (step == steps or step // curve.every > curve.steps[-1] // curve.every):
+                record_curve()
             if at_checkpoint:
                 save()
             if bar is not None:

@@ -75,7 +75,7 @@ from ..io import atomic_write_text
 from ..nn import ACTIVATIONS, TIME_FEATURES, VelocityMLP
 from ..paths import get_path
 from ..result import MIResult
-from ..training import TIME_DENSITIES, train_flow_matching
+from ..training import TIME_DENSITIES, LossCurve, train_flow_matching
 
 __all__ = ["FlowEstimator", "INTERVALS", "MIN_ROWS"]
 
@@ -86,6 +86,9 @@ MIN_ROWS = 8
 
 # Rows re-paired together when the held-out flow-matching loss is computed (bounds its memory).
 LOSS_CHUNK = 8192
+# Held-out rows (at most) and steps between records of the loss curve traced while a split's nets train.
+CURVE_ROWS = 4096
+CURVE_EVERY = 500
 # Draws per held-out row for `held_out_losses_`, from a stream seeded with the split's index alone,
 # so that two configurations fitted with the same random_state (the same splits) are scored on the
 # same draws; its own stream leaves the estimate's random draws untouched.
@@ -115,7 +118,14 @@ class _Flow:
         raise NotImplementedError
 
     # -- shared
-    def fit(self, arrays: Sequence[np.ndarray], desc: str = "training", key: str = "") -> _Flow:
+    def fit(
+        self,
+        arrays: Sequence[np.ndarray],
+        desc: str = "training",
+        key: str = "",
+        held_out: Sequence[np.ndarray] | None = None,
+    ) -> _Flow:
+        """Train the net on ``arrays``; with ``held_out`` rows, trace its loss on them (`curve`)."""
         est = self.est
         if est.standardize:
             self.location_scale = [location_scale(a) for a in arrays]
@@ -143,6 +153,13 @@ class _Flow:
             self.base_integral = self.base.integral - bias
             # The untrained flow is the base itself: a random net's divergence would add noise until trained away.
             model = ResidualVelocity(self.net.zero_output(), self.base)
+        self.curve = None
+        if held_out is not None:
+            rows = [a[:CURVE_ROWS] for a in held_out]
+            # The same rows and draws at every record, so that records pair row by row.
+            self.curve = LossCurve(
+                lambda: self.flow_matching_losses(rows, torch.Generator().manual_seed(0), 1), every=CURVE_EVERY
+            )
         self.history = train_flow_matching(
             model,
             draw,
@@ -161,6 +178,7 @@ class _Flow:
             fingerprint=getattr(est, "fingerprint_", ""),
             progress=est.progress,
             desc=desc,
+            curve=self.curve,
         )
         return self
 
@@ -502,16 +520,28 @@ class FlowEstimator:
         """Apply the map learned by `_fit_preprocessing` (identity by default)."""
         return data
 
-    def _fit_flows(self, data: tuple[np.ndarray, ...], label: str = "", key: str = "fit") -> list[tuple[float, _Flow]]:
+    def _fit_flows(
+        self,
+        data: tuple[np.ndarray, ...],
+        label: str = "",
+        key: str = "fit",
+        held_out: tuple[np.ndarray, ...] | None = None,
+    ) -> list[tuple[float, _Flow]]:
+        """Fit each term's flow; with ``held_out`` rows, each traces its loss on them while it trains."""
         state = self._fit_preprocessing(data)
         self.preprocessing_.append(state)
         data = self._preprocess(state, data)
         terms = self._terms(data)
+        held = [None] * len(terms)
+        if held_out is not None:
+            held = [arrays for _, _, arrays in self._terms(self._preprocess(state, held_out))]
         fitted = []
         for j, (coef, flow, arrays) in enumerate(terms):
             parts = [p for p in (label, f"flow {j + 1}/{len(terms)}" if len(terms) > 1 else "") if p]
             desc = f"training ({', '.join(parts)})" if parts else "training"
-            trained = flow(self, self.generator_, self.device_).fit(arrays, desc=desc, key=f"{key}-flow{j + 1}")
+            trained = flow(self, self.generator_, self.device_).fit(
+                arrays, desc=desc, key=f"{key}-flow{j + 1}", held_out=held[j]
+            )
             fitted.append((coef, trained))
         return fitted
 
@@ -643,8 +673,10 @@ class FlowEstimator:
                     self.generator_ = torch.Generator().manual_seed(seeds[split])
                 label = f"fold {split + 1}/{len(splits)}" if len(splits) > 1 else ""
                 with distributed.alone() if dealt else contextlib.nullcontext():
-                    flows = self._fit_flows(self._take(data, train_rows), label, key=f"fold{split + 1}")
                     held_out = self._take(data, eval_rows)
+                    flows = self._fit_flows(
+                        self._take(data, train_rows), label, key=f"fold{split + 1}", held_out=held_out
+                    )
                     mine[split] = self._read(flows, held_out, split)
                     losses[split] = self._losses(flows, held_out, split, torch.Generator().manual_seed(split))
                 self.fold_flows_.append(flows)

@@ -36,6 +36,8 @@ class MIResult:
         method: Which estimator produced it, e.g. ``"jFMMI"``.
         seconds: Wall time of fit and estimate.
         random_state: The integer seed that reproduces the run, if known.
+        warnings: What the fit found wrong with itself, in words (also issued as
+            Python warnings, e.g. `fmmi.OverfitWarning`); empty when nothing was found.
     """
 
     value: float
@@ -51,6 +53,7 @@ class MIResult:
     method: str = "jFMMI"
     seconds: float = float("nan")
     random_state: int | None = None
+    warnings: tuple[str, ...] = ()
     options: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -81,6 +84,7 @@ class MIResult:
         out = dataclasses.asdict(self)
         out["interval"] = list(self.interval)
         out["fold_values"] = list(self.fold_values)
+        out["warnings"] = list(self.warnings)
         return out
 
     def __str__(self) -> str:

@@ -50,7 +50,8 @@ class LossCurve:
     random draws at every call, so that two steps' losses pair row by row). Given to
     `train_flow_matching` as ``curve``, it is called at the first clean loss check (every 50
     steps) past each multiple of ``every``, on the current weights (not an ``ema`` average); its
-    record is kept in the training checkpoints, so a resumed run ends with the whole curve.
+    record is kept in the training checkpoints, so a resumed run ends with the whole curve (a
+    checkpoint written without one resumes with the records from its step on).
     """
 
     def __init__(self, losses, every: int = 500):
@@ -196,9 +197,7 @@ def train_flow_matching(
         batches.set_state(state["generator"])
         step, restarts = int(state["step"]), int(state["restarts"])
         losses[:step] = state["losses"].numpy()
-        if curve is not None:
-            if "curve" not in state:
-                raise ValueError(f"{checkpoint} holds no loss curve, but this run records one")
+        if curve is not None and "curve" in state:
             curve.load_state_dict(state["curve"])
 
     def save() -> None:

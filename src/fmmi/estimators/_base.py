@@ -39,6 +39,7 @@ import json
 import math
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -77,7 +78,7 @@ from ..paths import get_path
 from ..result import MIResult
 from ..training import TIME_DENSITIES, LossCurve, train_flow_matching
 
-__all__ = ["FlowEstimator", "INTERVALS", "MIN_ROWS"]
+__all__ = ["FlowEstimator", "INTERVALS", "MIN_ROWS", "OverfitWarning"]
 
 INTERVALS = ("crossfit", "monte_carlo")
 
@@ -86,6 +87,12 @@ MIN_ROWS = 8
 
 # Rows re-paired together when the held-out flow-matching loss is computed (bounds its memory).
 LOSS_CHUNK = 8192
+# The fit check of `fit_estimate` (see `OverfitWarning`): a net counts as worse than its Gaussian base
+# when its held-out loss at the end is higher than the base's by more than this many paired standard
+# errors, and the warning is given when that holds in most splits and the nets add more than
+# OVERFIT_SHARE nats to the estimate.
+OVERFIT_STDERRS = 3.0
+OVERFIT_SHARE = 0.05
 # Held-out rows (at most) and steps between records of the loss curve traced while a split's nets train.
 CURVE_ROWS = 4096
 CURVE_EVERY = 500
@@ -93,6 +100,20 @@ CURVE_EVERY = 500
 # so that two configurations fitted with the same random_state (the same splits) are scored on the
 # same draws; its own stream leaves the estimate's random draws untouched.
 LOSS_DRAWS = 4
+
+
+class OverfitWarning(UserWarning):
+    """The trained nets fit rows they never saw worse than the Gaussian base alone, yet move the estimate.
+
+    Each split's nets trace their flow-matching loss on the split's held-out
+    rows while they train (`loss_curves_`); step 0 is the Gaussian base alone.
+    When at the end the loss is higher than the base's by more than 3 paired
+    standard errors in most splits, and the nets add more than 0.05 nats to the
+    estimate, what the nets added came from their training rows, not from the
+    data's law: the estimate is not to be trusted, and usually reads too high
+    (rows too few for the dimension; see the README's "When to distrust an
+    estimate"). The same words are kept in `MIResult.warnings`.
+    """
 
 
 class _Flow:
@@ -616,6 +637,12 @@ class FlowEstimator:
         self.preprocessing_ = []
         units = self._fit_read_splits(data, splits)
         fold_values = [float(values.mean()) for values in units]
+        self.loss_curves_ = [
+            None if flows is None else tuple(flow.curve for _, flow in flows) for flows in self.fold_flows_
+        ]
+        notes = self._fit_check(fold_values)
+        for note in notes:
+            warnings.warn(note, OverfitWarning, stacklevel=3)
         # With the folds dealt out, a rank holds only its own folds' flows.
         self._flows_split = next(i for i, flows in enumerate(self.fold_flows_) if flows is not None)
         self.flows_ = self.fold_flows_[self._flows_split]
@@ -625,7 +652,7 @@ class FlowEstimator:
         n_eval = int(sum(rows[-1].size for _, rows in splits))
         if self.interval == "monte_carlo":
             return self._monte_carlo_result(
-                units[0], n_train=n_train[0], n_eval=n_eval, start=start, flows=self.fold_flows_[0]
+                units[0], n_train=n_train[0], n_eval=n_eval, start=start, flows=self.fold_flows_[0], warnings=notes
             )
         k = len(fold_values)
         value = float(np.mean(fold_values))
@@ -643,6 +670,33 @@ class FlowEstimator:
             n_folds=k,
             fold_values=tuple(fold_values),
             start=start,
+            warnings=notes,
+        )
+
+    def _fit_check(self, fold_values: list[float]) -> tuple[str, ...]:
+        """The words of an `OverfitWarning` for this fit, if it calls for one (splits of this process only)."""
+        worse, shares, stderrs = 0, [], []
+        checked = [(s, flows) for s, flows in enumerate(self.fold_flows_) if flows is not None]
+        for split, flows in checked:
+            if any(flow.curve is None or flow.base is None or len(flow.curve.steps) < 2 for _, flow in flows):
+                return ()
+            rises = []
+            for _, flow in flows:
+                difference = flow.curve.values[-1] - flow.curve.values[0]
+                rises.append(difference.mean() / max(difference.std(ddof=1) / math.sqrt(difference.size), 1e-300))
+            if max(rises) > OVERFIT_STDERRS:
+                worse += 1
+                stderrs.append(max(rises))
+                base = sum(coef * float(flow.read(np.array([flow.base_integral]))[0]) for coef, flow in flows)
+                shares.append(fold_values[split] - base)
+        if 2 * worse <= len(checked) or abs(float(np.mean(shares))) <= OVERFIT_SHARE:
+            return ()
+        return (
+            f"{self.method}: in {worse} of {len(checked)} splits the trained nets fit the held-out rows worse than "
+            f"the Gaussian base alone (loss higher by {min(stderrs):.0f} to {max(stderrs):.0f} standard errors) "
+            f"while they add {np.mean(shares):+.3f} nats to the estimate: they learned their training rows, not the "
+            f"data's law, and the estimate is not to be trusted (usually too high). More rows or fewer columns "
+            "help; see 'When to distrust an estimate' in the README",
         )
 
     def _fit_read_splits(self, data: tuple[np.ndarray, ...], splits: list) -> list[np.ndarray]:
@@ -713,7 +767,14 @@ class FlowEstimator:
         ]
 
     def _monte_carlo_result(
-        self, values: np.ndarray, *, n_train: int, n_eval: int, start: float, flows: list[tuple[float, _Flow]]
+        self,
+        values: np.ndarray,
+        *,
+        n_train: int,
+        n_eval: int,
+        start: float,
+        flows: list[tuple[float, _Flow]],
+        warnings: tuple[str, ...] = (),
     ) -> MIResult:
         value, stderr = mean_and_stderr(values)
         # The Gaussian bases were fitted on the training rows: their sampling error is added in quadrature.
@@ -730,6 +791,7 @@ class FlowEstimator:
             n_folds=1,
             fold_values=(value,),
             start=start,
+            warnings=warnings,
         )
 
     def _build(self, *, start: float, **fields) -> MIResult:

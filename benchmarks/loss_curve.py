@@ -10,8 +10,10 @@ them (``FMMI(interval="monte_carlo", random_state=SEED)``, the default's tanh
 pilot) while its loss on up to 4,096 of the other half is recorded every 500
 steps (`fmmi.training.LossCurve`; the same rows and draws at every record). One
 JSON line per task: the estimate (nats), the true MI, the mean loss at each
-record, the step of the lowest one, and how much higher the last one is (mean
-paired difference over the rows and its standard error). Tasks already in OUT
+record, the step of the lowest one, how much higher the last one is (mean
+paired difference over the rows and its standard error), the same against
+step 0 (the Gaussian base alone), the base's own MI reading, and the
+`fmmi.OverfitWarning` the fit gave, if any. Tasks already in OUT
 for this seed are skipped.
 """
 
@@ -55,8 +57,10 @@ def main() -> None:
         start = time.perf_counter()
         est = FMMI(interval="monte_carlo", random_state=seed, device="cpu")
         result = est.fit_estimate(x, y)
-        curve = est.fold_flows_[0][0][1].curve
+        flow = est.fold_flows_[0][0][1]
+        curve = flow.curve
         best, rise, rise_stderr = curve.rise()
+        against_base = curve.values[-1] - curve.values[0]
         record = {
             "task": name,
             "seed": seed,
@@ -67,6 +71,10 @@ def main() -> None:
             "best_step": best,
             "rise": rise,
             "rise_stderr": rise_stderr,
+            "end_minus_base": float(against_base.mean()),
+            "end_minus_base_stderr": float(against_base.std(ddof=1) / np.sqrt(against_base.size)),
+            "base_mi": float(flow.read(np.array([flow.base_integral]))[0]),
+            "warnings": list(result.warnings),
             "seconds": time.perf_counter() - start,
             "threads": torch.get_num_threads(),
         }

@@ -10,6 +10,7 @@ from fmmi.distributions import CorrelatedGaussian
 from fmmi.nn import VelocityMLP
 from fmmi.paths import get_path
 from fmmi.training import (
+    LossCurve,
     TrainingDivergedError,
     TrainingRecoveredWarning,
     load_checkpoint,
@@ -208,3 +209,65 @@ def test_ema_survives_restarts_and_resumes_from_checkpoints_exactly(tmp_path):
     with pytest.warns(TrainingRecoveredWarning):
         losses = _train(net, endpoints, generator, ema=0.99)
     assert np.all(np.isfinite(losses)) and all(torch.isfinite(p).all() for p in net.parameters())
+
+
+def _curve(net, every=100):
+    """A loss curve of the net under ``Faulty`` (its calls are not counted) on fixed rows and draws."""
+    x, y = CorrelatedGaussian.from_mi(0.5).sample(200, random_state=2)
+    z_0 = torch.as_tensor(np.hstack([x, np.roll(y, 1, axis=0)]), dtype=torch.float32)
+    z_1 = torch.as_tensor(np.hstack([x, y]), dtype=torch.float32)
+    t = torch.rand(200, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    z_t, goal = get_path("trigonometric").sample(z_0, z_1, t)
+
+    def losses():
+        with torch.no_grad():
+            return (net.net(z_t, t.float()) - goal).square().mean(-1).double().numpy()
+
+    return LossCurve(losses, every=every)
+
+
+def test_a_loss_curve_records_every_few_steps_and_leaves_training_untouched():
+    reference_net, endpoints, generator = _setup()
+    reference = _train(reference_net, endpoints, generator)
+    net, endpoints, generator = _setup()
+    curve = _curve(net)
+    traced = _train(net, endpoints, generator, curve=curve)
+    np.testing.assert_array_equal(traced, reference)
+    for a, b in zip(net.state_dict().values(), reference_net.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert curve.steps == [0, 100, 200, 300]
+    assert all(v.shape == (200,) for v in curve.values)
+    means = curve.means()
+    assert means[-1] < means[0]  # the net learned from its random start
+    best, rise, stderr = curve.rise()
+    assert best == curve.steps[int(np.argmin(means))]
+    assert rise == pytest.approx(means[-1] - means.min()) and stderr >= 0
+
+
+def test_a_loss_curve_survives_restarts_and_resumes_from_checkpoints(tmp_path):
+    reference_net, endpoints, generator = _setup()
+    reference = _curve(reference_net, every=50)
+    _train(reference_net, endpoints, generator, curve=reference)
+
+    # A restart goes back to step 100: the records past it are made again, once.
+    net, endpoints, generator = _setup(bad_calls={120})
+    curve = _curve(net, every=50)
+    with pytest.warns(TrainingRecoveredWarning):
+        _train(net, endpoints, generator, curve=curve)
+    assert curve.steps == [0, 50, 100, 150, 200, 250, 300]
+
+    file = tmp_path / "run.pt"
+    net, endpoints, generator = _setup(interrupt_at=250)
+    with pytest.raises(KeyboardInterrupt):
+        _train(net, endpoints, generator, checkpoint=file, checkpoint_every=100, curve=_curve(net, every=50))
+    net, endpoints, generator = _setup()
+    resumed = _curve(net, every=50)
+    _train(net, endpoints, generator, checkpoint=file, checkpoint_every=100, curve=resumed)
+    assert resumed.steps == reference.steps
+    for a, b in zip(resumed.values, reference.values):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_loss_curve_needs_a_positive_spacing():
+    with pytest.raises(ValueError, match="every must be a positive integer"):
+        LossCurve(lambda: np.zeros(2), every=0)

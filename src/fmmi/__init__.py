@@ -2,6 +2,7 @@
 
 from . import distributions
 from .estimators import FMMI, FlowEntropy, conditional_mi, entropy, entropy_difference, estimate_mi
+from .estimators._base import OverfitWarning
 from .estimators.fmmi import SELECT_MAX_COLUMNS
 from .result import MIResult
 from .selection import Selection, select
@@ -10,6 +11,7 @@ __all__ = [
     "FMMI",
     "FlowEntropy",
     "MIResult",
+    "OverfitWarning",
     "SELECT_MAX_COLUMNS",
     "Selection",
     "conditional_mi",

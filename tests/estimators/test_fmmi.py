@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -225,6 +227,33 @@ def test_crossfit_interval(gaussian_1d):
     assert result.interval[1] - result.value == pytest.approx(3.1824 * result.stderr, rel=1e-3)
     assert (result.n_train, result.n_eval) == (2250, 3000)
     assert result.value == pytest.approx(dist.mutual_information, abs=0.08)
+
+
+def test_each_split_traces_its_held_out_loss_from_the_gaussian_base_on(gaussian_1d):
+    dist, x, y = gaussian_1d
+    est = FMMI(random_state=0, n_folds=3, **{**FAST, "steps": 1200})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", fmmi.OverfitWarning)
+        result = est.fit_estimate(x, y)
+    assert result.warnings == ()
+    assert len(est.loss_curves_) == 3
+    for (curve,) in est.loss_curves_:
+        assert curve.steps == [0, 500, 1000, 1200]
+        assert all(v.shape == (1000,) for v in curve.values)  # the split's 1,000 held-out rows
+
+
+def test_nets_that_learned_their_training_rows_draw_an_overfit_warning():
+    # 400 rows of a 10 x 10 Student-t (nu = 2, true MI 0.711): the net fits its 200 training rows,
+    # reads 2.7 nats and fits the other 200 worse than the Gaussian base alone.
+    x, y = fmmi.distributions.SplitStudentT(np.eye(20), 10, 2).sample(400, random_state=0)
+    est = FMMI(steps=1500, hidden=128, lr=3e-3, interval="monte_carlo", random_state=0)
+    with pytest.warns(fmmi.OverfitWarning, match="fit the held-out rows worse than the Gaussian base alone"):
+        result = est.fit_estimate(x, y)
+    assert result.value > 2.0
+    assert len(result.warnings) == 1 and "not to be trusted" in result.warnings[0]
+    assert result.as_dict()["warnings"] == list(result.warnings)
+    (curve,) = est.loss_curves_[0]
+    assert curve.means()[-1] > curve.means()[0]
 
 
 def test_conditional_and_joint_agree_and_reverse_gives_the_same_mi():

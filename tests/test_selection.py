@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -126,3 +128,18 @@ def test_a_rerun_without_a_seed_resumes_from_the_checkpoint_folder(gaussian_1d, 
     again = select(x[:600], y[:600], [STUCK, {}], pilot_steps=20, **options)
     assert again.result.random_state == first.result.random_state
     assert again.chosen == first.chosen and again.result.value == first.result.value
+
+
+def test_only_the_kept_fit_reports_an_overfit_warning():
+    # Both candidates learn their 200 training rows here (see tests/estimators/test_fmmi.py): the
+    # two pilots' checks are silenced, the kept fit's is reported once.
+    import fmmi
+
+    x, y = fmmi.distributions.SplitStudentT(np.eye(20), 10, 2).sample(400, random_state=0)
+    options = dict(steps=1500, hidden=128, lr=3e-3, interval="monte_carlo")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        chosen = select(x, y, pilot_steps=1500, random_state=0, **options)
+    overfit = [w for w in caught if issubclass(w.category, fmmi.OverfitWarning)]
+    assert len(overfit) == 1 == len(chosen.result.warnings)
+    assert str(overfit[0].message) == chosen.result.warnings[0]

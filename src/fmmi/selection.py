@@ -19,6 +19,7 @@ import json
 import math
 import numbers
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ import numpy as np
 
 from ._checks import check_positive_int, make_generator
 from .estimators import FMMI
+from .estimators._base import OverfitWarning
 from .result import MIResult
 
 __all__ = ["CANDIDATES", "SHARED_OPTIONS", "Pilot", "Selection", "fit_pilots", "keep", "pilot_losses", "select"]
@@ -284,23 +286,28 @@ def select(
 
     results: list[MIResult | None] = []
     pilots = None
-    if pilot_steps is None:
-        losses = []
-        for i in range(len(candidates)):
-            estimator = full(i)
-            results.append(estimator.fit_estimate(x, y))
-            losses.append(estimator.held_out_losses_)
-    else:
-        pilots = fit_pilots(x, y, candidates, pilot_steps, random_state=seed, **options)
-        losses = [pilot.losses for pilot in pilots]
-        results = [None] * len(candidates)
-    chosen, gaps, stderrs = keep(losses, margin)
-    if pilot_steps is not None:
-        kept = full(chosen)
-        if _pilot_is_the_fit(kept, pilot_steps):
-            results[chosen] = pilots[chosen].result  # the same training with the same seed: not run twice
+    # Only the kept fit's own check is reported (below): a pilot or a refused candidate is not the estimate.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OverfitWarning)
+        if pilot_steps is None:
+            losses = []
+            for i in range(len(candidates)):
+                estimator = full(i)
+                results.append(estimator.fit_estimate(x, y))
+                losses.append(estimator.held_out_losses_)
         else:
-            results[chosen] = kept.fit_estimate(x, y)
+            pilots = fit_pilots(x, y, candidates, pilot_steps, random_state=seed, **options)
+            losses = [pilot.losses for pilot in pilots]
+            results = [None] * len(candidates)
+        chosen, gaps, stderrs = keep(losses, margin)
+        if pilot_steps is not None:
+            kept = full(chosen)
+            if _pilot_is_the_fit(kept, pilot_steps):
+                results[chosen] = pilots[chosen].result  # the same training with the same seed: not run twice
+            else:
+                results[chosen] = kept.fit_estimate(x, y)
+    for note in results[chosen].warnings:
+        warnings.warn(note, OverfitWarning, stacklevel=2)
     return Selection(
         result=results[chosen],
         chosen=chosen,

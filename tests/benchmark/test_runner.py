@@ -122,6 +122,7 @@ def test_selection_on_single_trainings_is_recorded_with_its_interval(monkeypatch
     monkeypatch.setitem(runner.ESTIMATORS, "mc-tiny", lambda seed, device: runner._Selecting(seed, device, **tiny))
     record = runner.run_one(TASKS[0], "mc-tiny", 300, 0, device="cpu")
     assert record["success"] and record["interval_kind"] == "monte_carlo"
+    assert record["warnings"] == []  # the kept fit's own check found nothing
     assert record["estimator_params"]["interval"] == "monte_carlo" and record["estimator_params"]["steps"] == 5
     assert None not in record["candidate_estimates"]  # both candidates fitted, one training each
 

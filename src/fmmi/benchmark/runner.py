@@ -219,6 +219,7 @@ def run_one(
             stderr=result.stderr,
             interval=list(result.interval),
             interval_kind=result.interval_kind,
+            warnings=list(result.warnings),
             success=True,
             error=None,
         )

@@ -654,7 +654,7 @@ class FlowEstimator:
         n_eval = int(sum(rows[-1].size for _, rows in splits))
         if self.interval == "monte_carlo":
             return self._monte_carlo_result(
-                units[0], n_train=n_train[0], n_eval=n_eval, start=start, flows=self.fold_flows_[0], warnings=notes
+                units[0], n_train=n_train[0], n_eval=n_eval, start=start, flows=self.fold_flows_[0], notes=notes
             )
         k = len(fold_values)
         value = float(np.mean(fold_values))
@@ -697,12 +697,17 @@ class FlowEstimator:
         share = float(np.mean(shares)) if shares else 0.0
         if 2 * len(no_better) <= len(checked) or abs(share) <= OVERFIT_SHARE:
             return ()
+        best = max(no_better)
+        if best >= 0:
+            how = f"their held-out loss ends at most {best:.1f} standard errors below the base's"
+        else:
+            how = f"their held-out loss ends above the base's, by {-best:.1f} standard errors or more"
         return (
             f"{self.method}: the trained nets move the estimate by {share:+.3f} nats from the Gaussian base's, yet "
             f"in {len(no_better)} of {len(checked)} splits they fit the held-out rows no better than the base "
-            f"alone (loss lower by {max(no_better):.1f} standard errors at most): what they add is not supported "
-            "by rows they did not train on, and the estimate is not to be trusted (it usually reads too high). "
-            "More rows or fewer columns help; see 'When to distrust an estimate' in the README",
+            f"alone ({how}): what they add is not supported by rows they did not train on, and the estimate is "
+            "not to be trusted (it usually reads too high). More rows or fewer columns help; see 'When to distrust "
+            "an estimate' in the README",
         )
 
     def _fit_read_splits(self, data: tuple[np.ndarray, ...], splits: list) -> list[np.ndarray]:
@@ -780,7 +785,7 @@ class FlowEstimator:
         n_eval: int,
         start: float,
         flows: list[tuple[float, _Flow]],
-        warnings: tuple[str, ...] = (),
+        notes: tuple[str, ...] = (),
     ) -> MIResult:
         value, stderr = mean_and_stderr(values)
         # The Gaussian bases were fitted on the training rows: their sampling error is added in quadrature.
@@ -797,7 +802,7 @@ class FlowEstimator:
             n_folds=1,
             fold_values=(value,),
             start=start,
-            warnings=warnings,
+            warnings=notes,
         )
 
     def _build(self, *, start: float, **fields) -> MIResult:

@@ -680,7 +680,10 @@ class FlowEstimator:
         checked = [(split, flows) for split, flows in enumerate(self.fold_flows_) if flows is not None]
         gains, shares = [], []
         for split, flows in checked:
-            if any(flow.curve is None or flow.base is None or len(flow.curve.steps) < 2 for _, flow in flows):
+            # Step 0 (the base alone) must be on record: a run resumed from a checkpoint without a curve lacks it.
+            if any(flow.curve is None or flow.base is None or flow.curve.steps[:1] != [0] for _, flow in flows):
+                return ()
+            if any(len(flow.curve.steps) < 2 for _, flow in flows):
                 return ()
             # How much lower the held-out loss ends than the base's, in paired standard errors (worst term).
             gain = math.inf

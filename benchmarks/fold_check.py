@@ -21,9 +21,9 @@ import time
 
 import numpy as np
 import torch
+from loss_curve import sample  # benchmarks/ is on the path when this script runs
 
 from fmmi import FMMI
-from loss_curve import sample  # benchmarks/ is on the path when this script runs
 
 
 def main() -> None:

@@ -19,6 +19,11 @@ TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--np
 def _run(command, tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS="1")
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
+    if done.returncode != 0 and "Signal 6 (SIGABRT)" in done.stderr:
+        # A gloo rank aborting in its C++ threads (a class of PyTorch flakes): seen once, rank 1 of the
+        # "auto" run on a clean-clone CI run (2026-12-01), not reproduced in 9 reruns of that command.
+        # Run once more; any other failure, or a second abort, fails the test.
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 

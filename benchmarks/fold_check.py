@@ -15,11 +15,9 @@ this is `benchmarks/loss_curve.py`.
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 
-import numpy as np
 import torch
 from loss_curve import sample  # benchmarks/ is on the path when this script runs
 
@@ -35,10 +33,9 @@ def main() -> None:
         result = est.fit_estimate(x, y)
         support, added = [], []
         for value, flows, (curve,) in zip(result.fold_values, est.fold_flows_, est.loss_curves_):
-            flow = flows[0][1]
-            gain = curve.values[0] - curve.values[-1]
-            support.append(float(gain.mean() / (gain.std(ddof=1) / math.sqrt(gain.size))))
-            added.append(value - float(flow.read(np.array([flow.base_integral]))[0]))
+            drop, stderr = curve.drop()
+            support.append(drop / stderr)
+            added.append(value - flows[0][1].base_value)
         record = {
             "task": name,
             "seed": seed,

@@ -60,7 +60,7 @@ def main() -> None:
         flow = est.fold_flows_[0][0][1]
         curve = flow.curve
         best, rise, rise_stderr = curve.rise()
-        against_base = curve.values[-1] - curve.values[0]
+        drop, drop_stderr = curve.drop()
         record = {
             "task": name,
             "seed": seed,
@@ -71,9 +71,9 @@ def main() -> None:
             "best_step": best,
             "rise": rise,
             "rise_stderr": rise_stderr,
-            "end_minus_base": float(against_base.mean()),
-            "end_minus_base_stderr": float(against_base.std(ddof=1) / np.sqrt(against_base.size)),
-            "base_mi": float(flow.read(np.array([flow.base_integral]))[0]),
+            "end_minus_base": -drop,
+            "end_minus_base_stderr": drop_stderr,
+            "base_mi": flow.base_value,
             "warnings": list(result.warnings),
             "seconds": time.perf_counter() - start,
             "threads": torch.get_num_threads(),

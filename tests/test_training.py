@@ -242,6 +242,8 @@ def test_a_loss_curve_records_every_few_steps_and_leaves_training_untouched():
     best, rise, stderr = curve.rise()
     assert best == curve.steps[int(np.argmin(means))]
     assert rise == pytest.approx(means[-1] - means.min()) and stderr >= 0
+    drop, drop_stderr = curve.drop()
+    assert drop == pytest.approx(means[0] - means[-1]) and drop_stderr > 0
 
 
 def test_a_loss_curve_survives_restarts_and_resumes_from_checkpoints(tmp_path):

@@ -76,11 +76,12 @@ class LossCurve:
 
     def rise(self) -> tuple[int, float, float]:
         """The step of the lowest mean loss, and how much higher the last one is (paired mean, standard error)."""
-        means = self.means()
-        best = int(np.argmin(means))
-        difference = self.values[-1] - self.values[best]
-        stderr = float(difference.std(ddof=1) / math.sqrt(difference.size)) if difference.size > 1 else 0.0
-        return self.steps[best], float(difference.mean()), stderr
+        best = int(np.argmin(self.means()))
+        return (self.steps[best], *_paired_mean(self.values[-1] - self.values[best]))
+
+    def drop(self) -> tuple[float, float]:
+        """How much lower the last record is than the first (paired mean over the rows, standard error)."""
+        return _paired_mean(self.values[0] - self.values[-1])
 
     def state_dict(self) -> dict:
         return {
@@ -320,6 +321,12 @@ def train_flow_matching(
                 mine.copy_(averaged)
     net.eval()
     return losses
+
+
+def _paired_mean(difference: np.ndarray) -> tuple[float, float]:
+    """Mean of row-paired differences and its standard error (0 for a single row)."""
+    stderr = float(difference.std(ddof=1) / math.sqrt(difference.size)) if difference.size > 1 else 0.0
+    return float(difference.mean()), stderr
 
 
 def sample_times(n: int, density: str, generator: torch.Generator) -> torch.Tensor:

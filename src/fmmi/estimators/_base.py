@@ -102,6 +102,11 @@ CURVE_EVERY = 1000
 LOSS_DRAWS = 4
 
 
+def _in_stderrs(mean: float, stderr: float) -> float:
+    """``mean / stderr``, or an infinity of the mean's sign when the standard error is 0."""
+    return mean / stderr if stderr > 0 else math.copysign(math.inf, mean)
+
+
 class OverfitWarning(UserWarning):
     """The trained nets move the estimate, yet fit rows they never saw no better than the Gaussian base.
 
@@ -225,6 +230,11 @@ class _Flow:
         if not np.all(np.isfinite(integrals)):
             raise FloatingPointError("the divergence of a trained net is not finite on the held-out data")
         return self.read(integrals)
+
+    @property
+    def base_value(self) -> float:
+        """What the Gaussian base alone reads (the flow's quantity, nats; 0 without a base)."""
+        return float(self.read(np.array([self.base_integral]))[0])
 
     def flow_matching_losses(
         self, arrays: Sequence[np.ndarray], generator: torch.Generator, n_draws: int
@@ -680,22 +690,14 @@ class FlowEstimator:
         checked = [(split, flows) for split, flows in enumerate(self.fold_flows_) if flows is not None]
         gains, shares = [], []
         for split, flows in checked:
-            # Step 0 (the base alone) must be on record: a run resumed from a checkpoint without a curve lacks it.
-            if any(flow.curve is None or flow.base is None or flow.curve.steps[:1] != [0] for _, flow in flows):
-                return ()
-            if any(len(flow.curve.steps) < 2 for _, flow in flows):
-                return ()
-            # How much lower the held-out loss ends than the base's, in paired standard errors (worst term).
-            gain = math.inf
+            # Step 0 (the base alone) and the end must be on record: a run resumed from a checkpoint
+            # without a curve lacks step 0.
             for _, flow in flows:
-                difference = flow.curve.values[0] - flow.curve.values[-1]
-                stderr = difference.std(ddof=1) / math.sqrt(difference.size)
-                gain = min(
-                    gain, difference.mean() / stderr if stderr > 0 else math.copysign(math.inf, difference.mean())
-                )
-            gains.append(gain)
-            base = sum(coef * float(flow.read(np.array([flow.base_integral]))[0]) for coef, flow in flows)
-            shares.append(fold_values[split] - base)
+                if flow.curve is None or flow.base is None or flow.curve.steps[:1] != [0] or len(flow.curve.steps) < 2:
+                    return ()
+            # How much lower the held-out loss ends than the base's, in paired standard errors (worst term).
+            gains.append(min(_in_stderrs(*flow.curve.drop()) for _, flow in flows))
+            shares.append(fold_values[split] - sum(coef * flow.base_value for coef, flow in flows))
         no_better = [g for g in gains if not g > OVERFIT_STDERRS]
         share = float(np.mean(shares)) if shares else 0.0
         if 2 * len(no_better) <= len(checked) or abs(share) <= OVERFIT_SHARE:

@@ -1,7 +1,7 @@
 """`fmmi.select` with pilots on a benchmark suite: one training per candidate to choose, then the kept net's full fit.
 
     python benchmarks/pilot_select.py SEEDS OUT_FOLDER [--suite bmi] [--tasks T1,T2] [--pilots-only | --fits-only]
-        [--pilot-steps 2000] [--interval crossfit | monte_carlo]
+        [--pilot-steps 2000] [--interval crossfit | monte_carlo] [--option KEY=VALUE ...]
     python benchmarks/pilot_select.py --table OUT_FOLDER DEFAULT_RECORDS [MORE_RECORDS ...] [--suite bmi]
         [--seeds 0] [--interval crossfit | monte_carlo] [--every-seed]
 
@@ -24,7 +24,10 @@ where its record holds ``estimates`` it is not run again. Where the pilots
 keep tanh, `select` would fit the default estimator (or, with
 ``monte_carlo``, the ``fmmi-mc`` one) with the same seed on the same data:
 that is the run ``fmmi bench`` already recorded, so it is not run again.
-Finished lines are skipped; ``--fits-only`` runs only the full fits of
+``--option KEY=VALUE`` (repeatable; VALUE read as a Python literal) adds
+an `FMMI` option to every net of the run, pilots and full fits alike
+(e.g. ``--option hidden=128``), kept in each record as ``options``; use
+a fresh OUT_FOLDER per set of options. Finished lines are skipped; ``--fits-only`` runs only the full fits of
 pilots already recorded (beside processes running pilots).
 
 ``--table`` puts the choice together: the reference estimate from
@@ -52,6 +55,7 @@ follows.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import time
@@ -92,7 +96,9 @@ def run(
     pilot_steps: int,
     interval: str = "crossfit",
     fits_only: bool = False,
+    options: dict | None = None,
 ) -> None:
+    options = dict(options or {})
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "runs.jsonl")
     stage = FULL_STAGE[interval]
@@ -119,7 +125,7 @@ def run(
                 warnings.simplefilter("ignore")
                 if (task_id, seed) not in pilots:
                     start = time.perf_counter()
-                    fitted = fit_pilots(x, y, CANDIDATES, pilot_steps, random_state=seed, device="cpu")
+                    fitted = fit_pilots(x, y, CANDIDATES, pilot_steps, random_state=seed, device="cpu", **options)
                     chosen, gaps, stderrs = keep([pilot.losses for pilot in fitted])
                     record = {
                         "stage": "pilot",
@@ -127,6 +133,7 @@ def run(
                         "seed": seed,
                         "true_mi": task.mutual_information,
                         "pilot_steps": pilot_steps,
+                        **({"options": options} if options else {}),
                         "chosen": chosen,
                         "gaps": gaps,
                         "gap_stderrs": stderrs,
@@ -141,7 +148,7 @@ def run(
                 if not needs_fit(pilots[task_id, seed]):
                     continue
                 start = time.perf_counter()
-                estimator = FMMI(**CANDIDATES[chosen], interval=interval, random_state=seed, device="cpu")
+                estimator = FMMI(**options, **CANDIDATES[chosen], interval=interval, random_state=seed, device="cpu")
                 result = estimator.fit_estimate(x, y)
                 _record(
                     out,
@@ -151,6 +158,7 @@ def run(
                         "seed": seed,
                         "true_mi": task.mutual_information,
                         "candidate": chosen,
+                        **({"options": options} if options else {}),
                         "estimate": float(result),
                         "interval": list(result.interval),
                         "mixed_precision_used": bool(estimator.mixed_precision_),
@@ -164,6 +172,17 @@ def run(
 def _pilot_is_the_fit(pilot: dict, interval: str) -> bool:
     """A pilot is one Monte-Carlo training: with the default's steps it is the kept net's Monte-Carlo fit."""
     return interval == "monte_carlo" and pilot["pilot_steps"] == FMMI().steps and "estimates" in pilot
+
+
+def _option(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` -> (key, value), the value read as a Python literal (a bare word stays a string)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise SystemExit(f"--option wants KEY=VALUE, got {text!r}")
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return key, value
 
 
 def _read(path: str) -> list[dict]:
@@ -292,6 +311,9 @@ def main() -> None:
     parser.add_argument(
         "--fits-only", action="store_true", help="only the full fits of pilots already recorded (no new pilots)"
     )
+    parser.add_argument(
+        "--option", action="append", default=[], help="KEY=VALUE: an FMMI option for every net (repeatable)"
+    )
     parser.add_argument("--table", action="store_true")
     parser.add_argument("--seeds", help="with --table: only these comma-separated seeds (default: all recorded)")
     parser.add_argument(
@@ -312,6 +334,7 @@ def main() -> None:
             args.pilot_steps,
             interval=args.interval,
             fits_only=args.fits_only,
+            options=dict(_option(text) for text in args.option),
         )
 
 

@@ -27,7 +27,10 @@ that is the run ``fmmi bench`` already recorded, so it is not run again.
 ``--option KEY=VALUE`` (repeatable; VALUE read as a Python literal) adds
 an `FMMI` option to every net of the run, pilots and full fits alike
 (e.g. ``--option hidden=128``), kept in each record as ``options``; use
-a fresh OUT_FOLDER per set of options. Finished lines are skipped; ``--fits-only`` runs only the full fits of
+a fresh OUT_FOLDER per set of options. ``--candidates JSON`` replaces the
+two candidates (a JSON list of option dicts, tanh first and SiLU second
+for the table's labels, e.g. ``'[{"hidden": 256}, {"activation": "silu",
+"hidden": 128}]'``), kept in each record as ``candidates``. Finished lines are skipped; ``--fits-only`` runs only the full fits of
 pilots already recorded (beside processes running pilots).
 
 ``--table`` puts the choice together: the reference estimate from
@@ -97,8 +100,11 @@ def run(
     interval: str = "crossfit",
     fits_only: bool = False,
     options: dict | None = None,
+    candidates: list[dict] | None = None,
 ) -> None:
     options = dict(options or {})
+    given = {"candidates": candidates} if candidates is not None else {}
+    candidates = list(candidates) if candidates is not None else list(CANDIDATES)
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "runs.jsonl")
     stage = FULL_STAGE[interval]
@@ -125,7 +131,7 @@ def run(
                 warnings.simplefilter("ignore")
                 if (task_id, seed) not in pilots:
                     start = time.perf_counter()
-                    fitted = fit_pilots(x, y, CANDIDATES, pilot_steps, random_state=seed, device="cpu", **options)
+                    fitted = fit_pilots(x, y, candidates, pilot_steps, random_state=seed, device="cpu", **options)
                     chosen, gaps, stderrs = keep([pilot.losses for pilot in fitted])
                     record = {
                         "stage": "pilot",
@@ -134,6 +140,7 @@ def run(
                         "true_mi": task.mutual_information,
                         "pilot_steps": pilot_steps,
                         **({"options": options} if options else {}),
+                        **given,
                         "chosen": chosen,
                         "gaps": gaps,
                         "gap_stderrs": stderrs,
@@ -148,7 +155,7 @@ def run(
                 if not needs_fit(pilots[task_id, seed]):
                     continue
                 start = time.perf_counter()
-                estimator = FMMI(**options, **CANDIDATES[chosen], interval=interval, random_state=seed, device="cpu")
+                estimator = FMMI(**options, **candidates[chosen], interval=interval, random_state=seed, device="cpu")
                 result = estimator.fit_estimate(x, y)
                 _record(
                     out,
@@ -159,6 +166,7 @@ def run(
                         "true_mi": task.mutual_information,
                         "candidate": chosen,
                         **({"options": options} if options else {}),
+                        **given,
                         "estimate": float(result),
                         "interval": list(result.interval),
                         "mixed_precision_used": bool(estimator.mixed_precision_),
@@ -314,6 +322,7 @@ def main() -> None:
     parser.add_argument(
         "--option", action="append", default=[], help="KEY=VALUE: an FMMI option for every net (repeatable)"
     )
+    parser.add_argument("--candidates", help="JSON list of candidate option dicts (default: tanh, SiLU)")
     parser.add_argument("--table", action="store_true")
     parser.add_argument("--seeds", help="with --table: only these comma-separated seeds (default: all recorded)")
     parser.add_argument(
@@ -335,6 +344,7 @@ def main() -> None:
             interval=args.interval,
             fits_only=args.fits_only,
             options=dict(_option(text) for text in args.option),
+            candidates=json.loads(args.candidates) if args.candidates else None,
         )
 
 

@@ -1,7 +1,8 @@
-"""Training and estimation throughput of the default velocity net (512 × 2, tanh).
+"""Training and estimation throughput of the default velocity net (512 × 2, tanh) or of another width.
 
     python benchmarks/throughput.py                       # d = 2, 20, 200 on the default device
     python benchmarks/throughput.py --dims 200 --device cpu
+    python benchmarks/throughput.py --dims 5 --hidden 128 --activation silu
     OMP_NUM_THREADS=1 torchrun --standalone --nproc-per-node 2 benchmarks/throughput.py --dims 200
 
 d is the dimension of X and of Y (the flow moves 2d coordinates). Training
@@ -33,11 +34,13 @@ from fmmi.paths import get_path
 from fmmi.training import train_flow_matching
 
 
-def measure(dim: int, device: torch.device, steps: int, batch: int, units: int) -> dict:
+def measure(
+    dim: int, device: torch.device, steps: int, batch: int, units: int, hidden: int = 512, activation: str = "tanh"
+) -> dict:
     x, y = CorrelatedGaussian.paired(dim, 0.5 * dim).sample(20_000, random_state=0)
     x, y = (torch.as_tensor(a, dtype=torch.float32, device=device) for a in (x, y))
     generator = torch.Generator().manual_seed(0)
-    net = VelocityMLP(2 * dim, generator=generator).to(device)
+    net = VelocityMLP(2 * dim, hidden=hidden, activation=activation, generator=generator).to(device)
     endpoints = joint_endpoints(x, y)
     path = get_path("trigonometric")
     mixed_precision = resolve_mixed_precision("auto", device, torch.float32)
@@ -59,6 +62,8 @@ def measure(dim: int, device: torch.device, steps: int, batch: int, units: int) 
     return {
         "dim_x": dim,
         "dim_y": dim,
+        "hidden": hidden,
+        "activation": activation,
         "device": str(device),
         "ranks": distributed.world_size(),
         "threads_per_rank": torch.get_num_threads(),
@@ -76,6 +81,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--units", type=int, default=4096)
+    parser.add_argument("--hidden", type=int, default=512, help="width of the two hidden layers (default 512)")
+    parser.add_argument("--activation", default="tanh", help="tanh (the default) or silu")
     args = parser.parse_args()
     distributed.init_from_environment(args.device)
     if args.device == "auto":
@@ -83,7 +90,7 @@ def main() -> None:
     else:
         device = torch.device(args.device)
     for dim in (int(d) for d in args.dims.split(",")):
-        record = measure(dim, device, args.steps, args.batch, args.units)
+        record = measure(dim, device, args.steps, args.batch, args.units, args.hidden, args.activation)
         if distributed.is_main_process():
             print(json.dumps({**record, "torch": torch.__version__, "cpus": os.cpu_count()}), flush=True)
     distributed.shutdown()

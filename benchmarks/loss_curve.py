@@ -7,8 +7,9 @@ TASK: a task id of `fmmi bench` (e.g. ``student-identity-5-5-2``) or ``student-1
 10 + 10 and 20 + 20 columns, `benchmarks/column_limit.py`). Per task, N = 10,000
 rows drawn with SEED, one tanh net with the default options trained on half of
 them (``FMMI(interval="monte_carlo", random_state=SEED)``, the default's tanh
-pilot) while its loss on up to 4,096 of the other half is recorded every 500
-steps (`fmmi.training.LossCurve`; the same rows and draws at every record). One
+pilot) while its loss on up to 4,096 of the other half is recorded every
+`fmmi.estimators._base.CURVE_EVERY` steps (1,000; 500 in the first 25 records, made before
+that constant was set) (`fmmi.training.LossCurve`; the same rows and draws at every record). One
 JSON line per task: the estimate (nats), the true MI, the mean loss at each
 record, the step of the lowest one, how much higher the last one is (mean
 paired difference over the rows and its standard error), the same against

@@ -1,10 +1,13 @@
-"""The fit check fold by fold: the tanh net's five folds (`FMMI()`, what the default fits when it keeps tanh).
+"""The fit check fold by fold: one net's five folds (`FMMI()`, what the default fits when it keeps that net).
 
     OMP_NUM_THREADS=1 python benchmarks/fold_check.py OUT.jsonl SEED TASK [TASK ...]
+    OMP_NUM_THREADS=1 python benchmarks/fold_check.py OUT.jsonl SEED TASK --activation silu
 
 TASK: a task id of `fmmi bench`, or ``student-10`` / ``student-20`` (see
 `benchmarks/loss_curve.py`). N = 10,000 rows drawn with SEED,
-``FMMI(random_state=SEED).fit_estimate``; one JSON line per task with the
+``FMMI(random_state=SEED).fit_estimate`` (tanh; ``--activation silu`` fits the
+SiLU net, what the default fits where its pilots keep SiLU, and records
+``activation``); one JSON line per task with the
 estimate, the warnings, and per fold the support of its nets on the fold's
 2,000 held-out rows (how far the loss at the end lies below the Gaussian
 base's at step 0, in paired standard errors) and what they add to the
@@ -25,11 +28,17 @@ from fmmi import FMMI
 
 
 def main() -> None:
-    out, seed, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+    args = sys.argv[1:]
+    options = {}
+    if "--activation" in args:
+        at = args.index("--activation")
+        options["activation"] = args[at + 1]
+        del args[at : at + 2]
+    out, seed, names = args[0], int(args[1]), args[2:]
     for name in names:
         x, y, true_mi = sample(name, seed)
         start = time.perf_counter()
-        est = FMMI(random_state=seed, device="cpu")
+        est = FMMI(random_state=seed, device="cpu", **options)
         result = est.fit_estimate(x, y)
         support, added = [], []
         for value, flows, (curve,) in zip(result.fold_values, est.fold_flows_, est.loss_curves_):
@@ -39,6 +48,7 @@ def main() -> None:
         record = {
             "task": name,
             "seed": seed,
+            **options,
             "true_mi": true_mi,
             "estimate": result.value,
             "interval": list(result.interval),

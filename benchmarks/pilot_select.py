@@ -1,7 +1,7 @@
 """`fmmi.select` with pilots on a benchmark suite: one training per candidate to choose, then the kept net's full fit.
 
     python benchmarks/pilot_select.py SEEDS OUT_FOLDER [--suite bmi] [--tasks T1,T2] [--pilots-only | --fits-only]
-        [--pilot-steps 2000] [--interval crossfit | monte_carlo] [--option KEY=VALUE ...]
+        [--pilot-steps 2000] [--interval crossfit | monte_carlo] [--option KEY=VALUE ...] [--candidates JSON]
     python benchmarks/pilot_select.py --table OUT_FOLDER DEFAULT_RECORDS [MORE_RECORDS ...] [--suite bmi]
         [--seeds 0] [--interval crossfit | monte_carlo] [--every-seed]
 
@@ -30,8 +30,12 @@ an `FMMI` option to every net of the run, pilots and full fits alike
 a fresh OUT_FOLDER per set of options. ``--candidates JSON`` replaces the
 two candidates (a JSON list of option dicts, tanh first and SiLU second
 for the table's labels, e.g. ``'[{"hidden": 256}, {"activation": "silu",
-"hidden": 128}]'``), kept in each record as ``candidates``. Finished lines are skipped; ``--fits-only`` runs only the full fits of
-pilots already recorded (beside processes running pilots).
+"hidden": 128}]'``), kept in each record as ``candidates``. For pilots
+made with either, ``--table`` ignores DEFAULT_RECORDS (made with the
+default nets) and takes the estimates from the folder itself (with
+``--interval monte_carlo``, the 10,000-step pilots' own). Finished lines
+are skipped; ``--fits-only`` runs only the full fits of pilots already
+recorded (beside processes running pilots).
 
 ``--table`` puts the choice together: the reference estimate from
 DEFAULT_RECORDS (a ``fmmi bench`` records file; ``fmmi`` records, or
@@ -224,6 +228,14 @@ def table(
         if r["estimator"] == reference and r.get("success")
     }
     for key, pilot in pilots.items():  # a pilot that is the one training stands in where no record has it
+        if "options" in pilot or "candidates" in pilot:  # other nets than the records': only this folder's fits
+            default.pop(key, None)
+            own = [
+                r["estimate"] for r in records if r["stage"] == FULL_STAGE[interval] and (r["task"], r["seed"]) == key
+            ]
+            silu.pop(key, None)
+            if own:
+                silu[key] = own[0]
         if _pilot_is_the_fit(pilot, interval):
             default.setdefault(key, pilot["estimates"][0])
             silu.setdefault(key, pilot["estimates"][1])

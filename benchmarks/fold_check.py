@@ -32,6 +32,8 @@ def main() -> None:
     options = {}
     if "--activation" in args:
         at = args.index("--activation")
+        if at + 1 >= len(args):
+            raise SystemExit("--activation wants a name (tanh or silu)")
         options["activation"] = args[at + 1]
         del args[at : at + 2]
     out, seed, names = args[0], int(args[1]), args[2:]

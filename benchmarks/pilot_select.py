@@ -227,15 +227,13 @@ def table(
         for r in _read(default_records)
         if r["estimator"] == reference and r.get("success")
     }
+    own_fits = {(r["task"], r["seed"]): r["estimate"] for r in records if r["stage"] == FULL_STAGE[interval]}
     for key, pilot in pilots.items():  # a pilot that is the one training stands in where no record has it
         if "options" in pilot or "candidates" in pilot:  # other nets than the records': only this folder's fits
             default.pop(key, None)
-            own = [
-                r["estimate"] for r in records if r["stage"] == FULL_STAGE[interval] and (r["task"], r["seed"]) == key
-            ]
             silu.pop(key, None)
-            if own:
-                silu[key] = own[0]
+            if key in own_fits:
+                silu[key] = own_fits[key]
         if _pilot_is_the_fit(pilot, interval):
             default.setdefault(key, pilot["estimates"][0])
             silu.setdefault(key, pilot["estimates"][1])

@@ -179,7 +179,7 @@ def train_flow_matching(
         model = nn.parallel.DistributedDataParallel(net, **distributed.no_buffer_sync())
         if checkpoint is not None:
             checkpoint = f"{os.fspath(checkpoint)}.rank{distributed.rank()}"
-    optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+    optimizer = adamw(net.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     average = None
     if ema is not None:
@@ -321,6 +321,21 @@ def train_flow_matching(
                 mine.copy_(averaged)
     net.eval()
     return losses
+
+
+def adamw(params, *, lr: float, weight_decay: float = 0.0) -> torch.optim.AdamW:
+    """`torch.optim.AdamW`, with its fused kernel where this PyTorch has one for the parameters' device.
+
+    The fused kernel takes the same step as the loop over tensors, in one
+    call per step instead of a dozen per tensor: on a 2-core CPU it trains
+    the default net about 15% faster (``benchmarks/fused_adamw.py``). PyTorch
+    builds without it for the device (CPUs before 2.4) get the loop.
+    """
+    params = list(params)
+    try:
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, ValueError):  # no fused kernel for these parameters here
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
 
 
 def _paired_mean(difference: np.ndarray) -> tuple[float, float]:

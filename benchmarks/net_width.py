@@ -24,7 +24,7 @@ import os
 import numpy as np
 
 from fmmi.benchmark import list_tasks
-from fmmi.benchmark.report import _solved
+from fmmi.benchmark.report import solved
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 # Pair name -> (records folder, names of its two nets).
@@ -77,14 +77,14 @@ def main() -> None:
     for task in tasks:
         cells = []
         for values in columns.values():
-            ok = _solved(values[task], truth[task])
+            ok = solved(values[task], truth[task])
             cells.append(f"{values[task]:.3f}{' unsolved' if ok is False else ''}")
         print(f"| {task} ({truth[task]:.3f}) | {' | '.join(cells)} |")
     true = np.array([truth[t] for t in tasks])
     mae = [f"{np.mean(np.abs(np.array([v[t] for t in tasks]) - true)):.4f}" for v in columns.values()]
-    solved = [str(sum(bool(_solved(v[t], truth[t])) for t in tasks)) for v in columns.values()]
+    counts = [str(sum(bool(solved(v[t], truth[t])) for t in tasks)) for v in columns.values()]
     print(f"| MAE over {len(tasks)} tasks (seed {args.seed}) | {' | '.join(mae)} |")
-    print(f"| solved | {' | '.join(solved)} |")
+    print(f"| solved | {' | '.join(counts)} |")
     repeats = [f"{name} {value:.4f}" for name, value in spread.items() if name != "tanh 512 pilot"]
     print(f"largest difference between runs of the same net in two folders: {', '.join(repeats)}")
     same = [abs(pilot_512[t] - reference[t]) for t in tasks if t in pilot_512]

@@ -75,7 +75,7 @@ import fmmi
 from fmmi import FMMI
 from fmmi._checks import resolve_mixed_precision
 from fmmi.benchmark import get_task, list_tasks
-from fmmi.benchmark.report import _solved  # BMI's rule; None at a true MI of 0
+from fmmi.benchmark.report import solved  # BMI's rule; None at a true MI of 0
 from fmmi.benchmark.runner import source_commit
 from fmmi.benchmark.tasks import SUITES
 from fmmi.selection import CANDIDATES, fit_pilots, keep
@@ -248,7 +248,7 @@ def table(
     names = ("pilot-select", "default") if interval == "crossfit" else ("select on one training each", "fmmi-mc")
     print(f"| task (true MI) | kept per seed (pilot gap / s.e.) | {names[0]}, mean | {names[1]}, mean |")
     print("|---|---|---|---|")
-    errors, solved, missing = {"select": [], "default": []}, {"select": 0, "default": 0}, []
+    errors, n_solved, missing = {"select": [], "default": []}, {"select": 0, "default": 0}, []
     run_errors = {"select": [], "default": []}  # per task: mean over its seeds of |estimate - truth|
     by_level: dict[float, dict[str, list[float]]] = {}  # true MI -> run_errors of its tasks, per name
     per_seed: dict[int, list[tuple[float, float, float]]] = {}  # seed -> (true MI, kept, reference) per task
@@ -276,12 +276,12 @@ def table(
                 cells.append("missing")
                 continue
             mean = float(np.mean(values))
-            ok = _solved(mean, true_mi)
+            ok = solved(mean, true_mi)
             if complete:
                 errors[name].append(abs(mean - true_mi))
                 run_errors[name].append(float(np.mean(np.abs(np.array(values) - true_mi))))
                 by_level.setdefault(round(true_mi, 6), {"select": [], "default": []})[name].append(run_errors[name][-1])
-                solved[name] += bool(ok)
+                n_solved[name] += bool(ok)
             cells.append(f"{mean:.3f} ({mean - true_mi:+.3f}){' unsolved' if ok is False else ''}")
         print(f"| {task_id} ({true_mi:.3f}) | {', '.join(picks)} | {cells[0]} | {cells[1]} |")
     counts = np.bincount(n_seeds)
@@ -293,7 +293,7 @@ def table(
     for name, label in zip(errors, names):
         print(
             f"{label}: MAE {np.mean(errors[name]):.4f} of the seed means, {np.mean(run_errors[name]):.4f} over the "
-            f"runs (fmmi report's MAE), over {len(errors[name])} tasks ({spread}), solved {solved[name]}{unsolvable}"
+            f"runs (fmmi report's MAE), over {len(errors[name])} tasks ({spread}), solved {n_solved[name]}{unsolvable}"
         )
     if len(by_level) > 1 and all(len(e["select"]) > 1 for e in by_level.values()):  # levels of several tasks (highmi)
         for level, e in sorted(by_level.items()):
@@ -303,7 +303,7 @@ def table(
         true, kept_values, base_values = np.array(rows).T
         cells = [
             f"{label} MAE {np.mean(np.abs(v - true)):.4f}, "
-            f"within BMI's factor {sum(bool(_solved(a, b)) for a, b in zip(v, true))}"
+            f"within BMI's factor {sum(bool(solved(a, b)) for a, b in zip(v, true))}"
             for label, v in zip(names, (kept_values, base_values))
         ]
         print(f"seed {seed}, {len(rows)} tasks: {'; '.join(cells)}")

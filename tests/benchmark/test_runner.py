@@ -5,7 +5,7 @@ import torch
 
 from fmmi import FMMI
 from fmmi.benchmark import runner
-from fmmi.benchmark.report import summarise, write_report
+from fmmi.benchmark.report import solved, summarise, write_report
 from fmmi.benchmark.runner import load_records, run_benchmark
 
 TASKS = ["seed-gaussian-1v1", "highmi-gaussian-1v1-mi2"]
@@ -209,3 +209,10 @@ def test_report_per_seed_and_per_mi_level(tmp_path):
     # MI levels pooled over tasks and seeds: 0 -> mean(0.05, 0); 2 -> mean(0.1, 0.3, 0.3).
     assert "| estimator | n | 0 | 2 | runs | s per run |" in text
     assert "| fmmi | 100 | 0.025 | 0.233 | 5 | 2.0 |" in text
+
+
+def test_solved_is_bmis_ratio_rule():
+    assert solved(1.49, 1.0) and solved(1 / 1.49, 1.0)
+    assert solved(1.51, 1.0) is False and solved(1 / 1.51, 1.0) is False
+    assert solved(-0.1, 0.5) is False and solved(0.0, 0.5) is False
+    assert solved(0.01, 0.0) is None  # no ratio at zero MI

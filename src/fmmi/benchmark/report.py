@@ -22,6 +22,7 @@ __all__ = [
     "write_report",
     "summary",
     "SOLVED_RATIO",
+    "solved",
 ]
 
 # BMI's rule: an estimate solves a task when |log(estimate / truth)| < log 1.5.
@@ -32,7 +33,12 @@ PER_ESTIMATOR = "Per estimator"
 BY_MI_LEVEL = "MAE by true MI (tasks and seeds at the same MI pooled)"
 
 
-def _solved(estimate: float, truth: float) -> bool | None:
+def solved(estimate: float, truth: float) -> bool | None:
+    """BMI's rule: whether ``|log(estimate / truth)| < log SOLVED_RATIO``.
+
+    None at a true MI of 0, where the ratio is undefined; a non-positive
+    estimate of a positive MI does not solve the task.
+    """
     if truth <= 0:
         return None  # the ratio rule is undefined at zero MI
     return estimate > 0 and abs(math.log(estimate / truth)) < math.log(SOLVED_RATIO)
@@ -50,7 +56,7 @@ def summarise(records: list[dict]) -> list[dict]:
         ok = [r for r in group if r.get("success")]
         truth = group[0]["true_mi"]
         estimates = np.array([r["estimate"] for r in ok])
-        solved = [_solved(r["estimate"], truth) for r in ok]
+        hits = [solved(r["estimate"], truth) for r in ok]
         with_interval = [r for r in ok if r.get("interval") is not None]
         covered = [r["interval"][0] <= truth <= r["interval"][1] for r in with_interval]
         rows.append(
@@ -63,7 +69,7 @@ def summarise(records: list[dict]) -> list[dict]:
                 "failed": len(group) - len(ok),
                 "mean_estimate": float(estimates.mean()) if ok else float("nan"),
                 "mae": float(np.abs(estimates - truth).mean()) if ok else float("nan"),
-                "solved": (float(np.mean(solved)) if ok and solved[0] is not None else None),
+                "solved": (float(np.mean(hits)) if ok and hits[0] is not None else None),
                 "seconds": float(np.mean([r["seconds"] for r in ok])) if ok else float("nan"),
                 "covered": int(sum(covered)),
                 "with_interval": len(with_interval),
@@ -80,10 +86,10 @@ def markdown_table(rows: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        solved = "n/a" if row["solved"] is None else f"{row['solved']:.0%}"
+        share = "n/a" if row["solved"] is None else f"{row['solved']:.0%}"
         lines.append(
             f"| {row['task_id']} | {row['estimator']} | {row['n']} | {row['true_mi']:.4f} | "
-            f"{row['runs']} ({row['failed']}) | {row['mean_estimate']:.4f} | {row['mae']:.4f} | {solved} | "
+            f"{row['runs']} ({row['failed']}) | {row['mean_estimate']:.4f} | {row['mae']:.4f} | {share} | "
             f"{row['seconds']:.1f} |"
         )
     return "\n".join(lines)
@@ -120,7 +126,7 @@ def _aggregate(rows: list[dict]) -> dict:
         "runs": sum(r["runs"] for r in rows),
         "failed": sum(r["failed"] for r in rows),
         "mae": float(np.mean([r["mae"] for r in ok])) if ok else float("nan"),
-        "solved": sum(bool(_solved(r["mean_estimate"], r["true_mi"])) for r in rated),
+        "solved": sum(bool(solved(r["mean_estimate"], r["true_mi"])) for r in rated),
         "rated": len(rated),
         "covered": sum(r["covered"] for r in ok),
         "with_interval": sum(r["with_interval"] for r in ok),
@@ -202,7 +208,7 @@ def side_by_side(rows: list[dict]) -> str:
             if row is None or not math.isfinite(row["mean_estimate"]):
                 cells.append("")
                 continue
-            mark = "*" if _solved(row["mean_estimate"], truth) is False else ""
+            mark = "*" if solved(row["mean_estimate"], truth) is False else ""
             cells.append(f"{row['mean_estimate']:.3f}{mark}")
         lines.append(f"| {task_id} | {truth:.4f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from fmmi.training import (
     LossCurve,
     TrainingDivergedError,
     TrainingRecoveredWarning,
+    adamw,
     load_checkpoint,
     train_flow_matching,
 )
@@ -273,3 +274,37 @@ def test_a_loss_curve_survives_restarts_and_resumes_from_checkpoints(tmp_path):
 def test_a_loss_curve_needs_a_positive_spacing():
     with pytest.raises(ValueError, match="every must be a positive integer"):
         LossCurve(lambda: np.zeros(2), every=0)
+
+
+@pytest.mark.skipif(
+    tuple(int(part) for part in torch.__version__.split(".")[:2]) < (2, 4), reason="no fused AdamW on CPUs before 2.4"
+)
+def test_adamw_is_fused_here_and_takes_the_loops_step():
+    torch.manual_seed(0)
+    nets = [nn.Linear(6, 4), nn.Linear(6, 4)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    fused = adamw(nets[0].parameters(), lr=1e-2, weight_decay=0.01)
+    loop = torch.optim.AdamW(nets[1].parameters(), lr=1e-2, weight_decay=0.01)
+    assert fused.defaults["fused"] and not loop.defaults["fused"]
+    for _ in range(5):
+        x = torch.randn(32, 6)
+        for net, optimizer in zip(nets, (fused, loop)):
+            optimizer.zero_grad()
+            net(x).square().mean().backward()
+            optimizer.step()
+    for a, b in zip(nets[0].parameters(), nets[1].parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_adamw_falls_back_to_the_loop_where_there_is_no_fused_kernel(monkeypatch):
+    real = torch.optim.AdamW
+
+    def no_fused(params, fused=None, **kwargs):
+        if fused:
+            raise RuntimeError("`fused=True` requires all the params to be floating point Tensors of supported devices")
+        return real(params, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "AdamW", no_fused)
+    optimizer = adamw(nn.Linear(3, 3).parameters(), lr=1e-3)
+    assert isinstance(optimizer, real) and not optimizer.defaults["fused"]
+    assert optimizer.param_groups[0]["lr"] == 1e-3 and len(optimizer.param_groups[0]["params"]) == 2

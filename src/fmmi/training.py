@@ -24,6 +24,7 @@ __all__ = [
     "TIME_DENSITIES",
     "TrainingDivergedError",
     "TrainingRecoveredWarning",
+    "adamw",
     "load_checkpoint",
     "sample_times",
     "train_flow_matching",

@@ -328,9 +328,10 @@ def adamw(params, *, lr: float, weight_decay: float = 0.0) -> torch.optim.AdamW:
     """`torch.optim.AdamW`, with its fused kernel where this PyTorch has one for the parameters' device.
 
     The fused kernel takes the same step as the loop over tensors, in one
-    call per step instead of a dozen per tensor: on a 2-core CPU it trains
-    the default net about 15% faster (``benchmarks/fused_adamw.py``). PyTorch
-    builds without it for the device (CPUs before 2.4) get the loop.
+    call per step instead of a dozen per tensor: on a 2-core CPU one
+    training of the default net took 10-14% less time with two threads and
+    7% less with one (``benchmarks/fused_adamw.py``). Where the PyTorch
+    build has no fused kernel for the parameters' device, the loop.
     """
     params = list(params)
     try:

@@ -24,6 +24,19 @@ def test_the_base_is_the_exact_gaussian_velocity(path):
     assert -base.integral == pytest.approx(dist.mutual_information, rel=1e-10)
 
 
+def test_the_base_keeps_float32_under_bfloat16_autocast():
+    # Mixed-precision training runs the net under autocast; the base's large velocity near t = 1 must not be
+    # rounded to bfloat16 (about 3 significant digits), or its rounding swamps the residual the net learns.
+    cov = torch.tensor([[1.0, 0.99999], [0.99999, 1.0]], dtype=torch.float64)  # about 5.4 nats
+    base = GaussianBase(torch.eye(2, dtype=torch.float64), cov, get_path("trigonometric"))
+    z, t = torch.randn(256, 2), torch.linspace(0, 0.999, 256)
+    exact = base(z.double(), t.double())
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        inside = base(z, t)
+    assert inside.dtype == torch.float32
+    torch.testing.assert_close(inside.double(), exact, rtol=1e-5, atol=1e-5)
+
+
 def test_the_base_stays_finite_for_collinear_columns():
     cov = torch.ones(2, 2, dtype=torch.float64)  # y = x exactly
     base = GaussianBase(torch.eye(2, dtype=torch.float64), cov, get_path("trigonometric"))

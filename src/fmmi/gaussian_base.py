@@ -69,8 +69,11 @@ class GaussianBase(nn.Module):
         return (a * da + b * db * self.lam) / (a * a + b * b * self.lam)
 
     def forward(self, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        w = z @ self.inverse_map.T.to(z.dtype)
-        return (w * self.rates(t).to(z.dtype)) @ self.forward_map.T.to(z.dtype)
+        # Always in z's dtype, also under bfloat16 autocast (mixed-precision training): near t = 1 at
+        # high MI this velocity is large, and bfloat16's rounding of it would swamp the residual the net learns.
+        with torch.autocast(z.device.type, enabled=False):
+            w = z @ self.inverse_map.T.to(z.dtype)
+            return (w * self.rates(t).to(z.dtype)) @ self.forward_map.T.to(z.dtype)
 
     def trace(self, t: torch.Tensor) -> torch.Tensor:
         """``tr A_t``, shape (n,), float64."""

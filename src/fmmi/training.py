@@ -154,7 +154,8 @@ def train_flow_matching(
         ema: Decay of the weight average (in (0, 1)), or None for the last weights.
         max_restarts: Restarts allowed by the fault rule.
         mixed_precision: Run the net's forward and backward passes under
-            bfloat16 autocast (weights, optimiser and loss stay float32).
+            bfloat16 autocast (weights, optimiser and loss stay float32, and
+            so does a `fmmi.gaussian_base.GaussianBase` under the net).
         checkpoint: File to write (and resume from).
         checkpoint_every: Steps between checkpoints.
         fingerprint: A string identifying the run's options and data.

@@ -145,7 +145,8 @@ class FMMI(FlowEstimator):
             of randomness (splits, initial weights, batches, times, probes).
         device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``, ...
         dtype: ``torch.float32`` or ``torch.float64`` for the nets.
-        mixed_precision: Train under bfloat16 autocast: ``True``, ``False``,
+        mixed_precision: Train the net under bfloat16 autocast (the Gaussian
+            base stays in ``dtype``): ``True``, ``False``,
             or ``"auto"`` (on where the device has bfloat16 matrix units, a
             CUDA GPU that supports bfloat16 or a CPU with AVX512-BF16 or AMX,
             and ``dtype`` is float32; the value used is ``mixed_precision_``).

@@ -330,7 +330,7 @@ def adamw(params, *, lr: float, weight_decay: float = 0.0) -> torch.optim.AdamW:
 
     The fused kernel takes the same step as the loop over tensors, in one
     call per step instead of a dozen per tensor: on a 2-core CPU one
-    training of the default net took 10-14% less time with two threads and
+    training of the default net took 9-14% less time with two threads and
     7% less with one (``benchmarks/fused_adamw.py``). Where the PyTorch
     build has no fused kernel for the parameters' device, the loop.
     """

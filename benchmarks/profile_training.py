@@ -9,14 +9,15 @@ functions with the most time of their own (PyTorch's C++ calls show as
 their Python entry points: ``run_backward`` is the backward pass,
 ``linear`` the three layers, ``_fused_adamw_`` or ``_single_tensor_adam``
 the optimiser), then the optimiser step's total. ``--loop`` puts back
-PyTorch's default AdamW (on CPUs a loop over the tensors; fmmi's before
-`fmmi.training.adamw` took the fused kernel).
+PyTorch's default AdamW (``fmmi.training.adamw(..., fused=False)``; on
+CPUs a loop over the tensors, fmmi's before the fused kernel).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import io
 import pstats
 import time
@@ -28,10 +29,6 @@ import fmmi.training
 from fmmi.benchmark import get_task
 
 
-def _loop(params, *, lr: float, weight_decay: float = 0.0) -> torch.optim.AdamW:
-    return torch.optim.AdamW(list(params), lr=lr, weight_decay=weight_decay)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="multinormal-dense-5-5-0.5")
@@ -40,7 +37,7 @@ def main() -> None:
     parser.add_argument("--loop", action="store_true", help="PyTorch's default AdamW instead of the fused kernel")
     args = parser.parse_args()
     if args.loop:
-        fmmi.training.adamw = _loop
+        fmmi.training.adamw = functools.partial(fmmi.training.adamw, fused=False)
     x, y = get_task(args.task).sample(10000, 0)
     estimator = fmmi.FMMI(interval="monte_carlo", steps=args.steps, random_state=0)
     profile = cProfile.Profile()

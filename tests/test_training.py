@@ -297,7 +297,7 @@ def test_adamw_is_fused_here_and_takes_the_loops_step():
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
-def test_adamw_falls_back_to_the_loop_where_there_is_no_fused_kernel(monkeypatch):
+def test_adamw_gives_the_loop_where_there_is_no_fused_kernel_or_when_asked(monkeypatch):
     real = torch.optim.AdamW
 
     def no_fused(params, fused=None, **kwargs):
@@ -309,3 +309,5 @@ def test_adamw_falls_back_to_the_loop_where_there_is_no_fused_kernel(monkeypatch
     optimizer = adamw(nn.Linear(3, 3).parameters(), lr=1e-3)
     assert isinstance(optimizer, real) and not optimizer.defaults["fused"]
     assert optimizer.param_groups[0]["lr"] == 1e-3 and len(optimizer.param_groups[0]["params"]) == 2
+    monkeypatch.undo()
+    assert not adamw(nn.Linear(3, 3).parameters(), lr=1e-3, fused=False).defaults["fused"]  # asked for the loop

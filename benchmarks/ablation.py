@@ -91,6 +91,11 @@ VARIANTS.update(
         # A wider or deeper tanh net (2026-11-30): does capacity alone lift the spiral?
         "now_hidden_1024": {**DEFAULT, "hidden": 1024},
         "now_depth_4": {**DEFAULT, "depth": 4},
+        # Other smooth activations between tanh (bounded) and SiLU: does one keep
+        # SiLU's lift on the spirals without its overshoot where the Gaussian base is exact?
+        "now_gelu": {**DEFAULT, "activation": "gelu"},
+        "now_elu": {**DEFAULT, "activation": "elu"},
+        "now_softplus": {**DEFAULT, "activation": "softplus"},
     }
 )
 for _options in VARIANTS.values():

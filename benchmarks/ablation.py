@@ -96,6 +96,9 @@ VARIANTS.update(
         "now_gelu": {**DEFAULT, "activation": "gelu"},
         "now_elu": {**DEFAULT, "activation": "elu"},
         "now_softplus": {**DEFAULT, "activation": "softplus"},
+        # The flow run backwards, from the joint to the product of marginals: is its bias the mirror
+        # of the forward flow's (so that the two could be averaged)?
+        "now_reverse": {**DEFAULT, "reverse": True},
     }
 )
 for _options in VARIANTS.values():

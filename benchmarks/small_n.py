@@ -7,7 +7,7 @@ Every run: ``task.sample(n, seed)``, then ``FMMI(interval="monte_carlo",
 steps=STEPS, random_state=seed).fit_estimate`` (the ``fmmi-mc`` protocol:
 half of the rows train, the other half are read), the other options at
 their defaults. ``--steps`` takes numbers of steps or ``default`` (FMMI's
-own, whatever rule it applies). One JSON line per run, appended as it
+default number). One JSON line per run, appended as it
 finishes (estimate, interval, the fit check's warnings, seconds); finished
 runs are skipped, so a killed sweep resumes. ``--table`` prints, per task
 and n, the mean estimate over the seeds for each budget.
@@ -70,7 +70,7 @@ def run(out: str, tasks: list[str], ns: list[int], seeds: list[int], budgets: li
                         "n": n,
                         "seed": seed,
                         "steps_option": budget,
-                        "steps": estimator.steps_ if hasattr(estimator, "steps_") else estimator.steps,
+                        "steps": estimator.steps,
                         "estimate": result.value,
                         "interval": list(result.interval),
                         "warnings": list(result.warnings),

@@ -6,7 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from fmmi.cli import _progress, main
+from fmmi.cli import main
+from fmmi.cli.args import progress as _progress
 from fmmi.distributions import CorrelatedGaussian
 
 FAST_FLAGS = ["--steps", "300", "--hidden", "64", "--seed", "0", "--no-progress"]
@@ -288,9 +289,11 @@ def test_the_default_reports_what_fmmi_select_keeps(gaussian_csv, capsys, pilot_
 
 
 def test_no_choice_above_the_column_limit_unless_asked(gaussian_csv, capsys, monkeypatch):
-    import fmmi.cli
+    import fmmi.cli.estimate
+    import fmmi.estimators.auto
 
-    monkeypatch.setattr(fmmi.cli, "SELECT_MAX_COLUMNS", 1)
+    monkeypatch.setattr(fmmi.cli.estimate, "SELECT_MAX_COLUMNS", 1)
+    monkeypatch.setattr(fmmi.estimators.auto, "SELECT_MAX_COLUMNS", 1)
     args = ["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--interval", "monte_carlo", *FAST_FLAGS]
     assert main([*args, "--steps", "50"]) == 0
     assert "select:" not in capsys.readouterr().out

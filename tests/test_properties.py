@@ -50,7 +50,7 @@ def _check_tiny_estimate(x, y, **options):
     """A few-step estimate: a finite MIResult, or one of the documented errors.
 
     FloatingPointError is the documented error of a training run that diverges
-    (`fmmi.training.TrainingDivergedError`) or of a non-finite divergence.
+    (`fmmi.exceptions.TrainingDivergedError`) or of a non-finite divergence.
     """
     try:
         with warnings.catch_warnings():

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from fmmi import FMMI
-from fmmi.selection import CANDIDATES, select
+from fmmi.config import CANDIDATES
+from fmmi.estimators.selection import select
 
 from .conftest import FAST
 

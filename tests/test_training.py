@@ -7,12 +7,11 @@ from torch import nn
 
 from fmmi.coupling import joint_endpoints
 from fmmi.distributions import CorrelatedGaussian
+from fmmi.exceptions import TrainingDivergedError, TrainingRecoveredWarning
 from fmmi.nn import VelocityMLP
 from fmmi.paths import get_path
 from fmmi.training import (
     LossCurve,
-    TrainingDivergedError,
-    TrainingRecoveredWarning,
     adamw,
     load_checkpoint,
     train_flow_matching,

@@ -1,24 +1,39 @@
 """fmmi: mutual information estimation by flow matching (FMMI)."""
 
-from . import distributions
-from .estimators import FMMI, FlowEntropy, conditional_mi, entropy, entropy_difference, estimate_mi
-from .estimators._base import OverfitWarning
-from .estimators.fmmi import SELECT_MAX_COLUMNS
+from . import config, distributions, exceptions
+from .config import SELECT_MAX_COLUMNS
+from .estimators import (
+    FMMI,
+    AutoFMMI,
+    FlowEntropy,
+    Selection,
+    conditional_mi,
+    entropy,
+    entropy_difference,
+    estimate_mi,
+    select,
+)
+from .exceptions import DiscreteDataWarning, OverfitWarning, TrainingDivergedError, TrainingRecoveredWarning
 from .result import MIResult
-from .selection import Selection, select
 
 __all__ = [
+    "AutoFMMI",
+    "DiscreteDataWarning",
     "FMMI",
     "FlowEntropy",
     "MIResult",
     "OverfitWarning",
     "SELECT_MAX_COLUMNS",
     "Selection",
+    "TrainingDivergedError",
+    "TrainingRecoveredWarning",
     "conditional_mi",
+    "config",
     "distributions",
     "entropy",
     "entropy_difference",
     "estimate_mi",
+    "exceptions",
     "select",
     "__version__",
 ]

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from .exceptions import DiscreteDataWarning
+
 __all__ = [
-    "DiscreteDataWarning",
     "as_matrix",
     "check_pair",
     "dequantize",
@@ -190,10 +191,6 @@ def location_scale(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         columns = np.flatnonzero(constant).tolist()
         raise ValueError(f"columns {columns} are constant; a constant variable carries no information, drop it")
     return mean, scale
-
-
-class DiscreteDataWarning(UserWarning):
-    """The data has tied values: a discrete part makes differential MI ill-defined (possibly infinite)."""
 
 
 # A column whose distinct values are fewer than this fraction of its rows is called discrete.

@@ -93,7 +93,9 @@ class TrigonometricPath(Path):
         return 0.5 * math.pi * torch.cos(0.5 * math.pi * t)
 
 
-_PATHS = {cls.name: cls for cls in (LinearPath, TrigonometricPath)}
+_PATHS = {cls.name: cls for cls in (TrigonometricPath, LinearPath)}
+# Names of the paths, for `get_path` and the command line.
+PATHS = tuple(_PATHS)
 
 
 def get_path(path: str | Path) -> Path:

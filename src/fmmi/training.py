@@ -15,6 +15,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from . import distributed
 from .coupling import Endpoints
+from .exceptions import TrainingDivergedError, TrainingRecoveredWarning
 from .integrate import LOG_GRID_GAP
 from .io import atomic_write_bytes
 from .paths import Path
@@ -22,8 +23,6 @@ from .paths import Path
 __all__ = [
     "LossCurve",
     "TIME_DENSITIES",
-    "TrainingDivergedError",
-    "TrainingRecoveredWarning",
     "adamw",
     "load_checkpoint",
     "sample_times",
@@ -34,14 +33,6 @@ TIME_DENSITIES = ("uniform", "log")
 
 # Steps between loss checks; each clean check refreshes the in-memory snapshot used for recovery.
 CHECK_EVERY = 50
-
-
-class TrainingDivergedError(FloatingPointError):
-    """The flow-matching loss stayed NaN or infinite after every allowed restart."""
-
-
-class TrainingRecoveredWarning(RuntimeWarning):
-    """Training hit a non-finite loss and went on from a snapshot with a lower learning rate."""
 
 
 class LossCurve:

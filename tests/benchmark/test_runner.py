@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from fmmi import FMMI
+from fmmi import FMMI, AutoFMMI
 from fmmi.benchmark import runner
 from fmmi.benchmark.report import solved, summarise, write_report
 from fmmi.benchmark.runner import load_records, run_benchmark
@@ -94,20 +94,24 @@ def test_the_device_reaches_the_estimators(tmp_path, monkeypatch):
 def test_selection_records_every_candidate(tmp_path, monkeypatch):
     assert "fmmi-select" in runner.ESTIMATORS
     tiny = dict(steps=5, hidden=8, n_time=2, n_folds=2)
-    monkeypatch.setitem(runner.ESTIMATORS, "select-tiny", lambda seed, device: runner._Selecting(seed, device, **tiny))
+    monkeypatch.setitem(
+        runner.ESTIMATORS,
+        "select-tiny",
+        lambda seed, device: runner._FullSelection(random_state=seed, device=device, options=tiny),
+    )
     record = runner.run_one(TASKS[0], "select-tiny", 300, 0, device="cpu")
     assert record["success"] and record["chosen"] in (0, 1)
     assert len(record["candidate_estimates"]) == 2 and record["loss_gaps"][0] == 0
     assert record["estimate"] == record["candidate_estimates"][record["chosen"]]
-    assert record["estimator_params"]["margin"] == 2.0
+    assert record["estimator_params"]["steps"] == 5
     assert record["mixed_precision_used"] in (True, False)
 
 
 def test_selection_on_pilots_records_only_the_kept_candidates_fit(monkeypatch):
-    assert runner.ESTIMATORS["fmmi-select-pilot"](0, "cpu").pilot_steps == 10000
+    assert runner.ESTIMATORS["fmmi-select-pilot"](0, "cpu").select is True
     tiny = dict(steps=5, hidden=8, n_time=2, n_folds=2)
     monkeypatch.setitem(
-        runner.ESTIMATORS, "pilot-tiny", lambda seed, device: runner._Selecting(seed, device, pilot_steps=3, **tiny)
+        runner.ESTIMATORS, "pilot-tiny", lambda seed, device: runner._auto(seed, device, pilot_steps=3, **tiny)
     )
     record = runner.run_one(TASKS[0], "pilot-tiny", 300, 0, device="cpu")
     assert record["success"] and record["estimator_params"]["pilot_steps"] == 3
@@ -119,7 +123,11 @@ def test_selection_on_pilots_records_only_the_kept_candidates_fit(monkeypatch):
 def test_selection_on_single_trainings_is_recorded_with_its_interval(monkeypatch):
     assert runner.ESTIMATORS["fmmi-select-mc"](0, "cpu").options == {"interval": "monte_carlo"}
     tiny = dict(steps=5, hidden=8, n_time=2, interval="monte_carlo")
-    monkeypatch.setitem(runner.ESTIMATORS, "mc-tiny", lambda seed, device: runner._Selecting(seed, device, **tiny))
+    monkeypatch.setitem(
+        runner.ESTIMATORS,
+        "mc-tiny",
+        lambda seed, device: runner._FullSelection(random_state=seed, device=device, options=tiny),
+    )
     record = runner.run_one(TASKS[0], "mc-tiny", 300, 0, device="cpu")
     assert record["success"] and record["interval_kind"] == "monte_carlo"
     assert record["warnings"] == []  # the kept fit's own check found nothing
@@ -128,13 +136,13 @@ def test_selection_on_single_trainings_is_recorded_with_its_interval(monkeypatch
 
 
 def test_the_default_records_its_choice_up_to_the_column_limit(monkeypatch):
-    from fmmi.estimators import fmmi as module
+    from fmmi.estimators import auto as module
 
-    assert runner.ESTIMATORS["fmmi-default"](0, "cpu").pilot_steps == FMMI().steps
+    assert isinstance(runner.ESTIMATORS["fmmi-default"](0, "cpu"), AutoFMMI)
     tiny = dict(steps=5, hidden=8, n_time=2, n_folds=2)
-    monkeypatch.setitem(runner.ESTIMATORS, "default-tiny", lambda seed, device: runner._Default(seed, device, **tiny))
+    monkeypatch.setitem(runner.ESTIMATORS, "default-tiny", lambda seed, device: runner._auto(seed, device, **tiny))
     record = runner.run_one(TASKS[0], "default-tiny", 300, 0, device="cpu")
-    assert record["success"] and record["estimator_params"]["pilot_steps"] == 5
+    assert record["success"] and record["estimator_params"]["steps"] == 5
     assert record["estimator_params"]["select_max_columns"] == module.SELECT_MAX_COLUMNS
     assert record["chosen"] in (0, 1) and record["interval_kind"] == "crossfit"
     monkeypatch.setattr(module, "SELECT_MAX_COLUMNS", 1)  # two columns: the tanh net alone

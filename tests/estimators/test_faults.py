@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from fmmi import FMMI, estimate_mi
-from fmmi._checks import DiscreteDataWarning
 from fmmi.distributions import CorrelatedGaussian
+from fmmi.exceptions import DiscreteDataWarning
 
 from ..conftest import FAST
 
@@ -100,7 +100,7 @@ def test_a_corrupted_net_is_refused_not_read(xy):
 def test_a_diverging_run_stops_with_a_clear_error(xy):
     x, y = xy
     x = x.copy()
-    from fmmi.training import TrainingDivergedError
+    from fmmi.exceptions import TrainingDivergedError
 
     # A learning rate of 1e30 sends the weights to infinity within a step or two.
     with pytest.raises(TrainingDivergedError, match="lower learning rate"), warnings.catch_warnings():

@@ -332,14 +332,14 @@ def test_gaussianize_undoes_monotone_distortions():
 
 
 def test_the_default_chooses_the_net_on_pilots(gaussian_1d, monkeypatch):
-    import fmmi.selection
+    from fmmi.estimators import auto
 
     _, x, y = gaussian_1d
     x, y = x[:2000], y[:2000]
     options = dict(FAST, steps=100, n_folds=2)
     made = []
-    select = fmmi.selection.select
-    monkeypatch.setattr(fmmi.selection, "select", lambda *a, **k: made.append(select(*a, **k)) or made[-1])
+    select = auto.select
+    monkeypatch.setattr(auto, "select", lambda *a, **k: made.append(select(*a, **k)) or made[-1])
     result = estimate_mi(x, y, random_state=0, **options)
     (inside,) = made  # the Selection behind the result, from the same call
     selection = select(x, y, pilot_steps=100, random_state=0, **options)
@@ -356,7 +356,7 @@ def test_the_default_chooses_the_net_on_pilots(gaussian_1d, monkeypatch):
 
 
 def test_no_choice_above_the_column_limit_or_with_an_activation(gaussian_1d, monkeypatch):
-    from fmmi.estimators import fmmi as module
+    from fmmi.estimators import auto as module
 
     _, x, y = gaussian_1d
     x, y = x[:1000], y[:1000]

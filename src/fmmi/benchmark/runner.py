@@ -23,8 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from tqdm.auto import tqdm
 
-from .._checks import resolve_device
+from .. import __version__
+from .._checks import resolve_device, resolve_mixed_precision
+from ..config import CANDIDATES, SELECT_MAX_COLUMNS
+from ..estimators import FMMI, KSG, MINDE, MINE, NWJ, AutoFMMI, GaussianMI, InfoNCE, select
+from ..estimators.params import Params
 from .tasks import get_task
 
 __all__ = ["ESTIMATORS", "RECORDS", "load_records", "run_benchmark", "run_one"]
@@ -32,100 +37,49 @@ __all__ = ["ESTIMATORS", "RECORDS", "load_records", "run_benchmark", "run_one"]
 RECORDS = "runs.jsonl"
 
 
-def _fmmi(seed: int, device: str):
-    """`FMMI` as constructed by default: the tanh net, five folds (what `estimate_mi` did until 2026-12-01)."""
-    from ..estimators import FMMI
-
-    return FMMI(random_state=seed, device=device)
+def _fmmi(seed: int, device: str, **options) -> FMMI:
+    """`FMMI` as constructed by default (the tanh net alone), with ``options`` on top."""
+    return FMMI(random_state=seed, device=device, **options)
 
 
-def _fmmi_mc(seed: int, device: str):
-    """The tanh net with one training and the Monte-Carlo interval (a fifth of the cost of ``fmmi``)."""
-    from ..estimators import FMMI
-
-    return FMMI(random_state=seed, device=device, interval="monte_carlo")
+def _auto(seed: int, device: str, **options) -> AutoFMMI:
+    """`AutoFMMI` (what `fmmi.estimate_mi` runs), with ``options`` on top."""
+    return AutoFMMI(random_state=seed, device=device, **options)
 
 
-class _Selecting:
-    """`fmmi.select` over its default candidates (tanh, SiLU), as a benchmark estimator.
+class _FullSelection(Params):
+    """`fmmi.select` over the default candidates on their full fits (no pilots), ``options`` shared by both.
 
-    Twice the cost of ``fmmi`` (the tanh net alone); with ``pilot_steps``, the choice is made on one training of
-    that many steps per candidate (on half of the rows) and only the kept candidate is fitted in full (1.4 times
-    ``fmmi`` with 10,000 steps, what ``fmmi-default`` does). ``options`` are shared by the candidates (e.g.
-    ``interval="monte_carlo"``: one training each, two in all) and recorded with the parameters.
+    Twice the cost of ``fmmi``; with ``interval="monte_carlo"``, one training per candidate.
     """
 
-    def __init__(self, seed: int, device: str, pilot_steps: int | None = None, **options):
-        self.seed, self.device, self.pilot_steps = seed, device, pilot_steps
+    def __init__(self, *, random_state: int, device: str, options: dict | None = None):
+        self.random_state = random_state
+        self.device = device
         self.options = options
 
-    def get_params(self) -> dict:
-        from ..selection import CANDIDATES
-
-        params = {"candidates": str(CANDIDATES), "margin": 2.0, "random_state": self.seed, "device": self.device}
-        if self.pilot_steps is not None:
-            params["pilot_steps"] = self.pilot_steps
-        return {**params, **self.options}
+    def get_params(self, deep: bool = True) -> dict:
+        return {"random_state": self.random_state, "device": self.device, **(self.options or {})}
 
     def fit_estimate(self, x, y):
-        from .._checks import resolve_device, resolve_mixed_precision
-        from ..selection import select
-
-        self.selection_ = select(
-            x, y, pilot_steps=self.pilot_steps, random_state=self.seed, device=self.device, **self.options
-        )
-        # What every candidate's "auto" resolved to, for the record (as FMMI's own attribute).
-        self.mixed_precision_ = resolve_mixed_precision(
-            self.options.get("mixed_precision", "auto"), resolve_device(self.device), torch.float32
-        )
+        options = self.options or {}
+        self.selection_ = select(x, y, CANDIDATES, random_state=self.random_state, device=self.device, **options)
+        # What every candidate's mixed_precision resolved to, for the record.
+        wanted = options.get("mixed_precision", FMMI.mixed_precision)
+        self.mixed_precision_ = resolve_mixed_precision(wanted, resolve_device(self.device), FMMI.dtype)
         return self.selection_.result
 
 
-class _Default(_Selecting):
-    """What `fmmi.estimate_mi` does by default, with the choice recorded.
-
-    Up to `SELECT_MAX_COLUMNS` columns in all, `select` on pilots of the full fit's steps, then the kept net's
-    five folds; above, the tanh net's five folds alone (`FMMI`). ``options`` are `FMMI`'s, as for `_Selecting`.
-    """
-
-    def __init__(self, seed: int, device: str, **options):
-        from ..estimators import FMMI
-
-        super().__init__(seed, device, pilot_steps=options.get("steps", FMMI().steps), **options)
-
-    def get_params(self) -> dict:
-        from ..estimators.fmmi import SELECT_MAX_COLUMNS
-
-        return {**super().get_params(), "select_max_columns": SELECT_MAX_COLUMNS}
-
-    def fit_estimate(self, x, y):
-        from ..estimators import FMMI
-        from ..estimators.fmmi import chooses_net
-
-        if chooses_net(x.shape[1] + y.shape[1], self.options):
-            return super().fit_estimate(x, y)
-        estimator = FMMI(random_state=self.seed, device=self.device, **self.options)
-        result = estimator.fit_estimate(x, y)
-        self.mixed_precision_ = estimator.mixed_precision_
-        return result
-
-
 def _ksg(seed: int, device: str):
-    from ..estimators import KSG
-
     return KSG()  # numpy and scipy: always on the CPU
 
 
 def _cca(seed: int, device: str):
-    from ..estimators import GaussianMI
-
     return GaussianMI(random_state=seed)  # numpy: always on the CPU
 
 
 def _neural(name: str):
     def make(seed: int, device: str):
-        from ..estimators import MINDE, MINE, NWJ, InfoNCE
-
         return {"infonce": InfoNCE, "nwj": NWJ, "mine": MINE, "minde": MINDE}[name](random_state=seed, device=device)
 
     return make
@@ -134,11 +88,13 @@ def _neural(name: str):
 # Name -> factory(seed, device) of an object with fit_estimate(x, y) -> MIResult.
 ESTIMATORS: dict[str, Callable[[int, str], Any]] = {
     "fmmi": _fmmi,
-    "fmmi-mc": _fmmi_mc,
-    "fmmi-default": _Default,
-    "fmmi-select": _Selecting,
-    "fmmi-select-pilot": functools.partial(_Selecting, pilot_steps=10000),
-    "fmmi-select-mc": functools.partial(_Selecting, interval="monte_carlo"),
+    "fmmi-mc": functools.partial(_fmmi, interval="monte_carlo"),
+    "fmmi-default": _auto,
+    "fmmi-select": lambda seed, device: _FullSelection(random_state=seed, device=device),
+    "fmmi-select-pilot": functools.partial(_auto, select=True),
+    "fmmi-select-mc": lambda seed, device: _FullSelection(
+        random_state=seed, device=device, options={"interval": "monte_carlo"}
+    ),
     "ksg": _ksg,
     "cca": _cca,
     **{name: _neural(name) for name in ("infonce", "nwj", "mine", "minde")},
@@ -146,10 +102,9 @@ ESTIMATORS: dict[str, Callable[[int, str], Any]] = {
 
 
 def _params(estimator: Any) -> dict:
-    if hasattr(estimator, "get_params"):
-        params = estimator.get_params()
-    else:
-        params = dict(vars(estimator))
+    params = estimator.get_params()
+    if isinstance(estimator, AutoFMMI):  # the rule's constants, for the record
+        params.update(candidates=str(CANDIDATES), select_max_columns=SELECT_MAX_COLUMNS)
     return {k: (v if isinstance(v, (int, float, str, bool, type(None))) else str(v)) for k, v in params.items()}
 
 
@@ -185,8 +140,6 @@ def run_one(
     ``device`` is passed to the estimators that train nets; the record's
     ``device`` is where the run went (the CPU for KSG and CCA).
     """
-    from .. import __version__
-
     if threads:
         torch.set_num_threads(threads)
     task = get_task(task_id)
@@ -225,8 +178,8 @@ def run_one(
         )
         if hasattr(estimator, "mixed_precision_"):  # what "auto" resolved to on this machine
             record["mixed_precision_used"] = bool(estimator.mixed_precision_)
-        if hasattr(estimator, "selection_"):  # which candidate was kept, and every candidate's reading
-            chosen = estimator.selection_
+        chosen = getattr(estimator, "selection_", None)
+        if chosen is not None:  # which candidate was kept, and every candidate's reading
             record.update(
                 chosen=chosen.chosen,
                 candidate_estimates=[None if r is None else r.value for r in chosen.results],
@@ -324,8 +277,6 @@ def run_benchmark(
     ]
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
         bar = tqdm(total=len(todo), desc="runs", unit="run")
     new = []
     path = out / RECORDS

@@ -18,6 +18,7 @@ from .._checks import check_pair, location_scale, make_generator
 from ..distributions.gaussian import gaussian_mi
 from ..integrate import mean_and_stderr
 from ..result import MIResult
+from .params import Params
 
 __all__ = ["KSG", "GaussianMI"]
 
@@ -27,7 +28,7 @@ def _standardized(a: np.ndarray) -> np.ndarray:
     return (a - mean) / scale
 
 
-class KSG:
+class KSG(Params):
     """Kraskov–Stögbauer–Grassberger estimator (their algorithm 1), in nats.
 
     ``I = ψ(k) + ψ(n) - mean(ψ(n_x + 1) + ψ(n_y + 1))``: for each point, ``ε``
@@ -129,7 +130,7 @@ def _kth_joint_distance(x: np.ndarray, y: np.ndarray, k: int, chunk_size: int) -
     return epsilon
 
 
-class GaussianMI:
+class GaussianMI(Params):
     """Gaussian plug-in (canonical correlation) estimate ``½ log(det Σxx det Σyy / det Σ)``, in nats.
 
     Exact for Gaussian data; for other data it measures only the linear

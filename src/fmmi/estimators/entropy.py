@@ -8,19 +8,21 @@ import numpy as np
 import torch
 
 from .._checks import as_matrix
+from ..config import FlowOptions
 from ..result import MIResult
-from ._base import EntropyDifferenceFlow, EntropyFlow, FlowEstimator
+from ..terms import EntropyDifferenceTerm, EntropyTerm
+from ._base import FlowEstimator
 
 __all__ = ["FlowEntropy", "entropy", "entropy_difference"]
 
 
-class FlowEntropy(FlowEstimator):
+class FlowEntropy(FlowOptions, FlowEstimator):
     """Differential entropy ``h(X)`` in nats from a flow out of ``N(0, I)``.
 
     ``h(P) = d/2 log(2πe) + ∫_0^1 E[div v(Z_t, t)] dt`` for a velocity that
     carries ``N(0, I_d)`` to ``P``; standardising the columns by their scales
-    ``s_j`` is undone by adding ``Σ log s_j``. Options are those of `FMMI`
-    (except its MI-specific ones). With ``gaussian_base`` (default), the net
+    ``s_j`` is undone by adding ``Σ log s_j``. Options: `fmmi.config.FlowOptions`
+    (those of `FMMI` less its MI-specific ones). With ``gaussian_base`` (default), the net
     learns the residual of the exact flow from ``N(0, I)`` to ``N(0, S)`` (S
     the training rows' covariance), whose part ``½ log det S`` is exact (with
     its Wishart bias removed).
@@ -28,11 +30,8 @@ class FlowEntropy(FlowEstimator):
 
     method = "FMDoE entropy"
 
-    def __init__(self, **options: Any):
-        self._init_common(**options)
-
     def _terms(self, data):
-        return [(1.0, EntropyFlow, data)]
+        return [(1.0, EntropyTerm, data)]
 
     def fit(self, x: Any) -> FlowEntropy:
         """Train on all rows of ``x`` (n, d)."""
@@ -48,7 +47,7 @@ class FlowEntropy(FlowEstimator):
         return self._fit_estimate((as_matrix(x, "x"),))
 
 
-class FlowEntropyDifference(FlowEstimator):
+class FlowEntropyDifference(FlowOptions, FlowEstimator):
     """``h(b) - h(a)`` in nats from one flow carrying samples of a to samples of b.
 
     The two samples need not have the same number of rows; each is split on
@@ -59,11 +58,8 @@ class FlowEntropyDifference(FlowEstimator):
 
     _data_names = ("a", "b")
 
-    def __init__(self, **options: Any):
-        self._init_common(**options)
-
     def _terms(self, data):
-        return [(1.0, EntropyDifferenceFlow, data)]
+        return [(1.0, EntropyDifferenceTerm, data)]
 
     def _row_counts(self, data):
         return (data[0].shape[0], data[1].shape[0])

@@ -28,11 +28,12 @@ from ..integrate import mean_and_stderr
 from ..nn import VelocityMLP
 from ..result import MIResult
 from ._holdout import check_positive_ints, holdout
+from .params import Params
 
 __all__ = ["MINDE"]
 
 
-class MINDE:
+class MINDE(Params):
     """Conditional MINDE, in nats. See the module docstring.
 
     Args:
@@ -74,10 +75,6 @@ class MINDE:
         self.test_size = test_size
         self.random_state = random_state
         self.device = device
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor's arguments."""
-        return {k: v for k, v in vars(self).items() if not k.endswith("_")}
 
     def _schedule(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(α_t, σ_t, β(t))``."""

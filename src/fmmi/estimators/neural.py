@@ -33,6 +33,7 @@ from .._checks import check_pair
 from ..integrate import mean_and_stderr
 from ..result import MIResult
 from ._holdout import check_positive_ints, holdout
+from .params import Params
 
 __all__ = ["InfoNCE", "NWJ", "MINE"]
 
@@ -54,7 +55,7 @@ def _mlp(n_in: int, hidden: tuple[int, ...], generator: torch.Generator) -> nn.S
     return net
 
 
-class _CriticEstimator:
+class _CriticEstimator(Params):
     """Shared training and evaluation; subclasses define the bound."""
 
     method = ""
@@ -77,10 +78,6 @@ class _CriticEstimator:
         self.test_size = test_size
         self.random_state = random_state
         self.device = device
-
-    def get_params(self) -> dict[str, Any]:
-        names = ("hidden", "steps", "batch_size", "lr", "test_size", "random_state", "device")
-        return {name: getattr(self, name) for name in names}
 
     # -- the bound -------------------------------------------------------------
 
@@ -190,12 +187,28 @@ class MINE(_CriticEstimator):
 
     method = "MINE"
 
-    def __init__(self, *, ema: float = 0.01, **options: Any):
-        super().__init__(**options)
+    def __init__(
+        self,
+        *,
+        ema: float = 0.01,
+        hidden: tuple[int, ...] = (16, 8),
+        steps: int = 2000,
+        batch_size: int = 256,
+        lr: float = 5e-3,
+        test_size: float = 0.5,
+        random_state: int | torch.Generator | None = None,
+        device: str | torch.device = "cpu",
+    ):
+        super().__init__(
+            hidden=hidden,
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            test_size=test_size,
+            random_state=random_state,
+            device=device,
+        )
         self.ema = ema
-
-    def get_params(self) -> dict[str, Any]:
-        return {**super().get_params(), "ema": self.ema}
 
     def _reset(self):
         self._average = None

@@ -1,9 +1,9 @@
 """Choosing between configurations of `FMMI` on the data itself, by the held-out flow-matching loss.
 
-No single net suits every dependence: on BMI's 3 x 3 spiral a SiLU net gets
-much closer to the true MI than the default tanh net, while on a dense
-25 x 25 Gaussian it overshoots by half the MI (``benchmarks/README.md``,
-"Held-out flow-matching loss"). The true MI is unknown in use, but the
+No single net suits every dependence: a SiLU net fits sharp, low-dimensional
+dependence (spirals) that the default tanh net underestimates, and overshoots
+some Gaussian and heavy-tailed dependence that tanh reads well
+(``benchmarks/README.md``, "Held-out flow-matching loss"). The true MI is unknown in use, but the
 flow-matching loss on rows a net did not train on is not: it is the squared
 distance of the net's velocity to the exact one, plus a constant set by the
 data. `select` fits each candidate with the same seed (so the same folds and
@@ -15,7 +15,6 @@ the kept candidate is fitted in full.
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
 import os
@@ -26,36 +25,19 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_positive_int, make_generator
-from .estimators import FMMI
-from .estimators._base import OverfitWarning
-from .result import MIResult
+from .._checks import check_positive_int, make_generator
+from ..checkpoints import recorded_seed
+from ..config import CANDIDATES, problem_options
+from ..exceptions import OverfitWarning
+from ..result import MIResult
+from .fmmi import FMMI
 
-__all__ = ["CANDIDATES", "SHARED_OPTIONS", "Pilot", "Selection", "fit_pilots", "keep", "pilot_losses", "select"]
+__all__ = ["SHARED_OPTIONS", "Pilot", "Selection", "fit_pilots", "keep", "pilot_losses", "select"]
 
-# The default net, then the same net with SiLU units.
-CANDIDATES: tuple[dict, ...] = ({}, {"activation": "silu"})
-
-# Options that change the flow's endpoints, its path, its preprocessing or the folds:
-# with them the losses would measure fits of different flows on different rows, so every
-# candidate must share them.
-SHARED_OPTIONS = frozenset(
-    {
-        "variant",
-        "swap",
-        "reverse",
-        "coupling",
-        "derange",
-        "path",
-        "standardize",
-        "dequantize",
-        "interval",
-        "n_folds",
-        "test_size",
-        "random_state",
-        "checkpoint_dir",
-    }
-)
+# Options that define the flow-matching problem (endpoints, path, preprocessing, folds, seed): with
+# different ones the losses would measure fits of different flows on different rows, so every
+# candidate must share them (`fmmi.config.problem_options`).
+SHARED_OPTIONS = problem_options()
 
 
 @dataclass(frozen=True)
@@ -119,18 +101,15 @@ def _check_pilot_steps(steps: Any) -> None:
 
 
 def _recorded_seed(folder: str | os.PathLike | None, n_candidates: int) -> int | None:
-    """The seed an earlier run of this selection recorded in a candidate's checkpoint folder, if any."""
+    """The seed an earlier run of this selection recorded in a candidate's checkpoint folder, if any.
+
+    A folder with no record yet, or an unreadable one, is passed over: FMMI names the problem when it
+    opens the folder.
+    """
     if folder is None:
         return None
-    for i in range(n_candidates):
-        try:
-            with open(os.path.join(folder, f"candidate{i}", "run.json")) as handle:
-                seed = json.load(handle)["seed"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # none yet, or not readable: FMMI names the problem when it opens the folder
-        if isinstance(seed, int):
-            return seed
-    return None
+    seeds = (recorded_seed(os.path.join(folder, f"candidate{i}")) for i in range(n_candidates))
+    return next((seed for seed in seeds if seed is not None), None)
 
 
 def _pilot_is_the_fit(estimator: FMMI, pilot_steps: int) -> bool:
@@ -209,20 +188,14 @@ def select(
     candidate is then fitted in full (each pilot's own estimate is kept in
     ``pilot_results``; with ``interval="monte_carlo"`` and pilots of the full
     fit's steps, the kept pilot is that fit and is not trained again). With
-    pilots of as many steps as the full fit (``pilot_steps=10000`` for the
-    default) this is what `estimate_mi` does by default up to
-    `fmmi.estimators.fmmi.SELECT_MAX_COLUMNS` columns: seven trainings,
-    1.4 times the five of cross-fitting one net. Shorter pilots cost less and see only the
-    early fit: on BMI's Swiss roll, 2,000-step pilots keep SiLU, whose full
-    fit then reads 0.676 for 0.413, while 10,000-step pilots keep tanh
-    (``benchmarks/README.md``, "Choosing on pilots").
+    pilots of as many steps as the full fit this is what `fmmi.AutoFMMI`
+    does. Shorter pilots cost less and see only the early fit, which can
+    keep the wrong net (``benchmarks/README.md``, "Choosing on pilots").
 
     A better fit of the velocity does not always give a better MI (the
-    estimate rests on the divergence): on BMI's 3 x 3 Student-t tasks SiLU
-    fits better and still overshoots where tanh is closer. In single
-    trainings on 15 BMI tasks the rule kept the more accurate of tanh and
-    SiLU on 12 and refused every large SiLU overshoot
-    (``benchmarks/README.md``, "Held-out flow-matching loss").
+    estimate rests on the divergence): on some heavy-tailed tasks SiLU fits
+    better and still overshoots where tanh is closer (``benchmarks/README.md``,
+    "Held-out flow-matching loss").
 
     Args:
         x: Samples of X, shape (n_samples, dim_x) or (n_samples,).

@@ -1,0 +1,151 @@
+"""The default estimator: `AutoFMMI`, what `fmmi.estimate_mi`, ``fmmi estimate`` and ``fmmi bench`` run."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any, ClassVar
+
+import torch
+
+from .. import distributed
+from .._checks import check_pair, resolve_device, resolve_mixed_precision
+from ..config import CANDIDATES, SELECT_MAX_COLUMNS, DefaultOptions, MIOptions, option_fields
+from ..result import MIResult
+from .fmmi import FMMI
+from .params import Params
+from .selection import select
+
+__all__ = ["AutoFMMI", "estimate_mi"]
+
+
+class AutoFMMI(DefaultOptions, Params):
+    """The default MI estimator, ``I(X;Y)`` in nats: `FMMI` with the net chosen on the data.
+
+    In two steps:
+
+    1. Choose the net. One training of each net of `fmmi.config.CANDIDATES`
+       (the tanh net, then the SiLU net), each on half of the rows and of
+       ``pilot_steps`` steps (by default as many as the full fit), is scored
+       by its flow-matching loss on the other half; another net replaces the
+       first only if its loss is lower by more than 2 paired standard errors
+       (`fmmi.select`).
+    2. Fit the kept net as `FMMI` does: by default 5-fold cross-fitting, five
+       nets each trained on four fifths of the rows and read on the fifth it
+       never saw, with an interval that covers the data's and the training's
+       variability.
+
+    That is seven trainings. The choice is made when ``select`` is ``"auto"``
+    and no ``activation`` is given, the variant is jFMMI (the choice was
+    measured on it alone), there are at most `fmmi.config.SELECT_MAX_COLUMNS`
+    columns in all and the run is a single process; otherwise the tanh net
+    (or ``activation``'s) is fitted alone. With ``interval="monte_carlo"``
+    and pilots of the full fit's steps the kept pilot is the estimate (two
+    trainings in all). Why these nets and this rule: ``benchmarks/README.md``,
+    "Choosing on pilots".
+
+    Options: those of `FMMI` (`fmmi.config.MIOptions`), with ``activation``,
+    ``select`` and ``pilot_steps`` as in `fmmi.config.DefaultOptions`.
+
+    Attributes:
+        estimator_: The fitted `FMMI` when no choice was made (None otherwise).
+        selection_: The `fmmi.Selection` when the net was chosen (None otherwise);
+            ``selection_.result`` is the estimate.
+        mixed_precision_: What ``mixed_precision`` resolved to on this machine.
+
+    Example:
+        >>> import numpy as np, fmmi
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=2000)
+        >>> y = x + rng.normal(size=2000)          # true MI = ½ log 2 ≈ 0.347 nats
+        >>> est = fmmi.AutoFMMI(steps=600, hidden=128, lr=3e-3, n_folds=3, random_state=0)
+        >>> r = est.fit_estimate(x, y)
+        >>> r.unit, r.interval_kind, r.options["activation"], abs(r.value - 0.3466) < 0.1
+        ('nats', 'crossfit', 'tanh', True)
+    """
+
+    method: ClassVar[str] = "jFMMI"
+
+    def chooses_net(self, n_columns: int) -> bool:
+        """Whether a fit on data of ``n_columns`` columns in all (dim_x + dim_y) chooses the net."""
+        if self.select != "auto":
+            return bool(self.select)
+        return (
+            self.activation is None
+            and self.variant == "joint"
+            and n_columns <= SELECT_MAX_COLUMNS
+            and not distributed.is_distributed()
+        )
+
+    def fit_estimate(self, x: Any, y: Any) -> MIResult:
+        """Choose the net if called for, fit it on the rows of ``x`` (n, dim_x) and ``y`` (n, dim_y), estimate.
+
+        ``result.seconds`` counts the pilots too; the kept net is ``result.options["activation"]``.
+        """
+        self.check()
+        x, y = check_pair(x, y)
+        start = time.perf_counter()
+        options = self.mi_options()
+        self.estimator_, self.selection_ = None, None
+        if not self.chooses_net(x.shape[1] + y.shape[1]):
+            if options.activation is None:
+                options.activation = MIOptions.activation
+            self.estimator_ = FMMI(**_as_kwargs(options))
+            result = self.estimator_.fit_estimate(x, y)
+            self.mixed_precision_ = self.estimator_.mixed_precision_
+            return result
+        seed = self.random_state
+        if isinstance(seed, torch.Generator):  # one integer, so that every candidate gets the same rows and draws
+            seed = int(torch.randint(2**62, (1,), generator=seed))
+        shared = {k: v for k, v in _as_kwargs(options).items() if k not in ("activation", "random_state")}
+        self.selection_ = select(
+            x, y, CANDIDATES, pilot_steps=self.pilot_steps or self.steps, random_state=seed, **shared
+        )
+        self.mixed_precision_ = resolve_mixed_precision(self.mixed_precision, resolve_device(self.device), self.dtype)
+        return dataclasses.replace(self.selection_.result, seconds=time.perf_counter() - start)
+
+
+def _as_kwargs(options: MIOptions) -> dict[str, Any]:
+    return {name: getattr(options, name) for name in option_fields(options)}
+
+
+def estimate_mi(
+    x: Any,
+    y: Any,
+    *,
+    random_state: int | torch.Generator | None = None,
+    device: str | torch.device = "auto",
+    **options: Any,
+) -> MIResult:
+    """Mutual information ``I(X;Y)`` in nats, with a 95% interval: ``AutoFMMI(**options).fit_estimate(x, y)``.
+
+    Args:
+        x: Samples of X, shape (n_samples, dim_x) or (n_samples,). Numpy array,
+            torch tensor, list or pandas object.
+        y: Paired samples of Y, shape (n_samples, dim_y) or (n_samples,).
+        random_state: Seed for a repeatable run (same seed, same value on CPU).
+            A generator gives the choice of net one integer seed drawn from it.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``...
+        **options: Those of `AutoFMMI` (``select``, ``pilot_steps`` and every option of `FMMI`).
+
+    Returns:
+        `MIResult`; ``float(result)`` is the estimate, ``result.interval_kind``
+        names what its interval covers.
+
+    Raises:
+        ValueError: for unusable data, named in the message: different row
+            counts, NaN or infinite values, constant columns, too few rows
+            for the split, or a continuous column that x and y both hold
+            (its MI with itself is infinite); for an option out of range.
+        TypeError: for non-numeric data or an unknown option.
+
+    Example:
+        >>> import numpy as np, fmmi
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=2000)
+        >>> y = x + rng.normal(size=2000)          # true MI = ½ log 2 ≈ 0.347 nats
+        >>> r = fmmi.estimate_mi(x, y, steps=600, hidden=128, lr=3e-3, n_folds=3, random_state=0)
+        >>> r.unit, r.interval_kind, r.options["activation"], abs(r.value - 0.3466) < 0.1
+        ('nats', 'crossfit', 'tanh', True)
+    """
+    return AutoFMMI(random_state=random_state, device=device, **options).fit_estimate(x, y)

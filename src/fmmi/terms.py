@@ -1,0 +1,299 @@
+"""The terms of an estimate: each one flow-matching problem, its net, its training and its reading.
+
+An estimate is a signed sum of terms. A term is built from the options
+(`fmmi.config.FlowOptions`, or `MIOptions` for the MI terms) and a `Runtime`
+(the random stream, the device and what the run resolved), trained on some
+rows and read on rows it never saw: per unit, the value of its quantity (an MI,
+an entropy, an entropy difference) in nats.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ._checks import location_scale
+from .config import FlowOptions, MIOptions
+from .coupling import conditional_endpoints, gaussian_source_endpoints, joint_endpoints, two_sample_endpoints
+from .gaussian_base import (
+    GaussianBase,
+    ResidualVelocity,
+    entropy_difference_moments,
+    entropy_moments,
+    mi_moments,
+)
+from .integrate import divergence_integrals
+from .nn import VelocityMLP
+from .paths import get_path
+from .training import LossCurve, train_flow_matching
+
+__all__ = [
+    "ConditionalMITerm",
+    "EntropyDifferenceTerm",
+    "EntropyTerm",
+    "JointMITerm",
+    "Runtime",
+    "Term",
+]
+
+# Rows re-paired together when the held-out flow-matching loss is computed (bounds its memory).
+LOSS_CHUNK = 8192
+# Held-out rows (at most) and steps between records of the loss curve traced while a term's net trains.
+CURVE_ROWS = 4096
+CURVE_EVERY = 1000
+
+
+@dataclass
+class Runtime:
+    """What a run resolved once and every term shares: the random stream, the device, and so on."""
+
+    generator: torch.Generator
+    device: torch.device
+    mixed_precision: bool
+    fingerprint: str = ""  # of the options and data, kept in checkpoints (`fmmi.checkpoints`)
+
+
+class Term:
+    """One flow-matching problem: its standardisation, net, endpoints and reading."""
+
+    def __init__(self, options: FlowOptions, runtime: Runtime):
+        self.options = options
+        self.runtime = runtime
+        self.path = get_path(options.path)
+
+    # -- to be defined by each term
+    def dims(self, arrays: Sequence[np.ndarray]) -> tuple[int, int]:
+        """(state dimension, context dimension)."""
+        raise NotImplementedError
+
+    def endpoints(self, tensors: Sequence[torch.Tensor]):
+        """The endpoints function and the number of rows it indexes."""
+        raise NotImplementedError
+
+    def read(self, integrals: np.ndarray) -> np.ndarray:
+        """Per-unit values of the quantity from per-unit divergence integrals."""
+        raise NotImplementedError
+
+    def gaussian_moments(
+        self, tensors: Sequence[torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor, float, float] | None:
+        """Source and target covariances for a Gaussian base, the bias and the sampling variance of its
+        integral; None: no base."""
+        return None
+
+    # -- shared
+    def fit(
+        self,
+        arrays: Sequence[np.ndarray],
+        desc: str = "training",
+        key: str = "",
+        held_out: Sequence[np.ndarray] | None = None,
+    ) -> Term:
+        """Train the net on ``arrays``; with ``held_out`` rows, trace its loss on them (``curve``)."""
+        options, runtime = self.options, self.runtime
+        if options.standardize:
+            self.location_scale = [location_scale(a) for a in arrays]
+        else:
+            self.location_scale = [(np.zeros(a.shape[1]), np.ones(a.shape[1])) for a in arrays]
+        features, context = self.dims(arrays)
+        self.net = VelocityMLP(
+            features,
+            context=context,
+            hidden=options.hidden,
+            depth=options.depth,
+            activation=options.activation,
+            generator=runtime.generator,
+            time_features=options.time_features,
+        ).to(device=runtime.device, dtype=options.dtype)
+        tensors = self._tensors(arrays)
+        draw, n_rows = self.endpoints(tensors)
+        self.base, self.base_integral, self.base_variance = None, 0.0, 0.0
+        model = self.net
+        moments = self.gaussian_moments(tensors) if options.gaussian_base else None
+        if moments is not None:
+            cov_0, cov_1, bias, self.base_variance = moments
+            self.base = GaussianBase(cov_0, cov_1, self.path).to(runtime.device)
+            # Read with the Wishart bias of the fitted covariances taken off.
+            self.base_integral = self.base.integral - bias
+            # The untrained flow is the base itself: a random net's divergence would add noise until trained away.
+            model = ResidualVelocity(self.net.zero_output(), self.base)
+        self.curve = None
+        if held_out is not None:
+            rows = [a[:CURVE_ROWS] for a in held_out]
+            # The same rows and draws at every record, so that records pair row by row.
+            self.curve = LossCurve(
+                lambda: self.flow_matching_losses(rows, torch.Generator().manual_seed(0), 1), every=CURVE_EVERY
+            )
+        folder = options.checkpoint_dir
+        self.history = train_flow_matching(
+            model,
+            draw,
+            n_rows,
+            path=self.path,
+            generator=runtime.generator,
+            steps=options.steps,
+            batch_size=options.batch_size,
+            lr=options.lr,
+            weight_decay=options.weight_decay,
+            time_density=options.time_density,
+            ema=options.ema,
+            mixed_precision=runtime.mixed_precision,
+            checkpoint=None if folder is None else os.path.join(folder, f"{key}.pt"),
+            checkpoint_every=options.checkpoint_every,
+            fingerprint=runtime.fingerprint,
+            progress=options.progress,
+            desc=desc,
+            curve=self.curve,
+        )
+        return self
+
+    def contributions(self, arrays: Sequence[np.ndarray]) -> np.ndarray:
+        """Per-unit values of the term's quantity on rows ``arrays``, nats."""
+        options = self.options
+        draw, n_rows = self.endpoints(self._tensors(arrays))
+        # With a Gaussian base, only the net's divergence is integrated; the base's is exact.
+        integrals = self.base_integral + divergence_integrals(
+            self.net,
+            draw,
+            n_rows,
+            path=self.path,
+            generator=self.runtime.generator,
+            n_mc=options.n_mc if options.n_mc is not None else max(2, n_rows),
+            time_sampling=options.time_sampling,
+            n_time=options.n_time,
+            divergence=options.divergence,
+            n_probes=options.n_probes,
+            probe=options.probe,
+        )
+        if not np.all(np.isfinite(integrals)):
+            raise FloatingPointError("the divergence of a trained net is not finite on the held-out data")
+        return self.read(integrals)
+
+    @property
+    def base_value(self) -> float:
+        """What the Gaussian base alone reads (the term's quantity, nats; 0 without a base)."""
+        return float(self.read(np.array([self.base_integral]))[0])
+
+    def flow_matching_losses(
+        self, arrays: Sequence[np.ndarray], generator: torch.Generator, n_draws: int
+    ) -> np.ndarray:
+        """Per-row squared error of the trained velocity against the conditional velocity, shape (n,).
+
+        The training objective on these rows with t uniform on [0, 1), averaged over ``n_draws``
+        draws of the re-pairing and of t. Rows are re-paired within random chunks of at most
+        `LOSS_CHUNK` rows, so that the row order of the input plays no part.
+        """
+        draw, n_rows = self.endpoints(self._tensors(arrays))
+        velocity = self.velocity
+        total = torch.zeros(n_rows, dtype=torch.float64)
+        with torch.no_grad():
+            for _ in range(n_draws):
+                order = torch.randperm(n_rows, generator=generator)
+                for index in torch.tensor_split(order, math.ceil(n_rows / LOSS_CHUNK)):
+                    z_0, z_1, context = draw(index, generator)
+                    t = torch.rand(index.numel(), generator=generator, dtype=torch.float64)
+                    z_t, goal = self.path.sample(z_0, z_1, t)
+                    error = (velocity(z_t, t.to(z_t.device), context).to(goal.dtype) - goal).square().mean(-1)
+                    total[index] += error.double().cpu()
+        return (total / n_draws).numpy()
+
+    @property
+    def velocity(self):
+        """The trained velocity field ``v(z, t, context)``."""
+        if self.base is not None:
+            return ResidualVelocity(self.net, self.base)
+        return self.net
+
+    def _tensors(self, arrays: Sequence[np.ndarray]) -> list[torch.Tensor]:
+        dtype = self.options.dtype
+        kwargs = {"device": self.runtime.device, "dtype": dtype}
+        tensors = [torch.as_tensor((a - m) / s, **kwargs) for a, (m, s) in zip(arrays, self.location_scale)]
+        if not all(bool(torch.isfinite(t).all()) for t in tensors):
+            raise ValueError(
+                f"some values lie so far out, measured in standard deviations of the training rows, that they "
+                f"overflow {dtype}; remove the outliers, or keep gaussianize=True (rank-based, immune to them)"
+            )
+        return tensors
+
+    def log_scale(self, i: int) -> float:
+        """``Σ log scale`` of array i: the entropy change of its standardisation."""
+        return float(np.sum(np.log(self.location_scale[i][1])))
+
+
+class JointMITerm(Term):
+    """jFMMI over ``(x, y)``: ``I = -E[div v]`` (``+`` when reversed)."""
+
+    options: MIOptions
+
+    def dims(self, arrays):
+        return arrays[0].shape[1] + arrays[1].shape[1], 0
+
+    def endpoints(self, tensors):
+        x, y = tensors
+        options = self.options
+        draw = joint_endpoints(x, y, coupling=options.coupling, derange=options.derange, reverse=options.reverse)
+        return draw, x.shape[0]
+
+    def read(self, integrals):
+        return integrals if self.options.reverse else -integrals
+
+    def gaussian_moments(self, tensors):
+        moments = mi_moments(*tensors)
+        if moments is None or not self.options.reverse:
+            return moments
+        product, joint, bias, variance = moments
+        return joint, product, -bias, variance
+
+
+class ConditionalMITerm(JointMITerm):
+    """cFMMI: a flow in y given x, from ``P_Y`` to ``P_{Y|X}``; ``I = h(Y) - h(Y|X)``."""
+
+    def gaussian_moments(self, tensors):
+        return None  # the Gaussian base is built for unconditional flows only
+
+    def dims(self, arrays):
+        return arrays[1].shape[1], arrays[0].shape[1]
+
+    def endpoints(self, tensors):
+        x, y = tensors
+        options = self.options
+        return conditional_endpoints(x, y, derange=options.derange, reverse=options.reverse), x.shape[0]
+
+
+class EntropyTerm(Term):
+    """FMDoE from ``N(0, I)``: ``h = d/2 log(2πe) + E[div v] + Σ log scale``."""
+
+    def dims(self, arrays):
+        return arrays[0].shape[1], 0
+
+    def endpoints(self, tensors):
+        return gaussian_source_endpoints(tensors[0]), tensors[0].shape[0]
+
+    def read(self, integrals):
+        d = self.location_scale[0][1].size
+        return integrals + 0.5 * d * math.log(2 * math.pi * math.e) + self.log_scale(0)
+
+    def gaussian_moments(self, tensors):
+        return entropy_moments(tensors[0])
+
+
+class EntropyDifferenceTerm(Term):
+    """FMDoE between two samples: ``h(b) - h(a) = E[div v]`` for a flow from a to b."""
+
+    def dims(self, arrays):
+        return arrays[0].shape[1], 0
+
+    def endpoints(self, tensors):
+        a, b = tensors
+        return two_sample_endpoints(a, b), b.shape[0]
+
+    def read(self, integrals):
+        return integrals + self.log_scale(1) - self.log_scale(0)
+
+    def gaussian_moments(self, tensors):
+        return entropy_difference_moments(*tensors)

@@ -1,4 +1,3 @@
-import inspect
 import os
 import subprocess
 import sys
@@ -80,10 +79,14 @@ def test_streaming_carries_high_mi_in_the_gaussian_base(tmp_path):
 
 def test_streaming_shares_the_estimators_training_defaults(tmp_path):
     from fmmi import FMMI
+    from fmmi.config import StreamingOptions
 
-    defaults = inspect.signature(estimate_mi_streaming).parameters
-    assert defaults["steps"].default == FMMI().steps
-    assert defaults["mixed_precision"].default == FMMI().mixed_precision
+    defaults = StreamingOptions()
+    assert defaults.steps == FMMI().steps and defaults.mixed_precision == FMMI().mixed_precision
+    with pytest.raises(TypeError, match="stepz"):
+        estimate_mi_streaming(tmp_path / "x.npy", tmp_path / "y.npy", stepz=10)
+    with pytest.raises(ValueError, match="variant='joint' only"):
+        estimate_mi_streaming(tmp_path / "x.npy", tmp_path / "y.npy", variant="conditional")
     x, y = CorrelatedGaussian.paired(1, 0.5).sample(1000, random_state=2)
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", y)

@@ -34,6 +34,7 @@ __all__ = [
     "INTERVALS",
     "MIOptions",
     "SELECT_MAX_COLUMNS",
+    "StreamingOptions",
     "VARIANTS",
     "option_fields",
     "problem_options",
@@ -247,6 +248,34 @@ class DefaultOptions(MIOptions):
     def mi_options(self) -> MIOptions:
         """These options less the choice of net, as `MIOptions` (``activation`` as given, None included)."""
         return MIOptions(**{f.name: getattr(self, f.name) for f in dataclasses.fields(MIOptions)})
+
+
+@dataclass(kw_only=True, eq=False, repr=False)
+class StreamingOptions(MIOptions):
+    """The options of `fmmi.streaming.estimate_mi_streaming`: those of `MIOptions` less what needs the data in memory.
+
+    One train / held-out split (``interval="monte_carlo"``), jFMMI only, no checkpoints and no
+    dequantisation.
+
+    Attributes:
+        fit_rows: Training rows (a random sample) that the per-column maps and the Gaussian base are
+            fitted on.
+        n_mc: Held-out rows (drawn at random) averaged for the estimate.
+    """
+
+    interval: str = "monte_carlo"
+    n_mc: int | None = 100_000
+    fit_rows: int = 200_000
+
+    def check(self) -> None:
+        super().check()
+        check_positive_int(self.fit_rows, "fit_rows")
+        for name, allowed in (("variant", "joint"), ("interval", "monte_carlo")):
+            if getattr(self, name) != allowed:
+                raise ValueError(f"streaming supports {name}={allowed!r} only, got {getattr(self, name)!r}")
+        for name in ("checkpoint_dir", "dequantize"):
+            if getattr(self, name):
+                raise ValueError(f"streaming does not support {name} (it needs the data in memory)")
 
 
 def option_fields(options: type[FlowOptions] | FlowOptions) -> tuple[str, ...]:

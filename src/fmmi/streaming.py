@@ -10,30 +10,33 @@ Monte-Carlo sample and the net, not by the data. The differences from
   would read the data K times);
 * the rank Gaussianisation (or the standardisation) and the Gaussian base's
   covariances are fitted on a random subsample of the training rows
-  (``fit_rows``, 200,000 by default), not on all of them;
-* the estimate averages ``n_mc`` held-out rows drawn at random (100,000 by
-  default), not every held-out row;
+  (``fit_rows``), not on all of them;
+* the estimate averages ``n_mc`` held-out rows drawn at random, not every
+  held-out row;
 * no discrete-data check over whole columns (that needs them in memory).
+
+Everything else is the in-memory pipeline's own code: the term
+(`fmmi.terms.JointMITerm`) is prepared on the subsample, trained on endpoints
+drawn from rows read on demand, and read on held-out rows the same way.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from ._checks import location_scale, make_generator, resolve_device, resolve_mixed_precision
-from .coupling import joint_endpoints
-from .gaussian_base import GaussianBase, ResidualVelocity, mi_moments
-from .integrate import TIME_SAMPLINGS, divergence_integrals, mean_and_stderr
-from .nn import VelocityMLP
-from .paths import get_path
+from .config import StreamingOptions, option_fields
+from .intervals import monte_carlo_interval
 from .preprocessing import MarginalGaussianizer
 from .result import MIResult
-from .training import train_flow_matching
+from .terms import JointMITerm, Runtime
 
 __all__ = ["NpyRows", "estimate_mi_streaming"]
 
@@ -98,79 +101,31 @@ class NpyRows:
         return out
 
 
-class _RowTransform:
-    """Rank Gaussianisation (or standardisation) fitted on a subsample; then float tensors."""
-
-    def __init__(self, sample: np.ndarray, gaussianize: bool | str, device: torch.device, name: str):
-        self.gaussianizer = MarginalGaussianizer(skip_normal=gaussianize == "auto").fit(sample) if gaussianize else None
-        mapped = self.gaussianizer.transform(sample) if self.gaussianizer is not None else sample
-        try:
-            self.mean, self.scale = location_scale(mapped)
-        except ValueError as error:
-            raise ValueError(f"{name}: {error}") from None
-        self.device = device
-
-    def __call__(self, rows: np.ndarray) -> torch.Tensor:
-        mapped = self.gaussianizer.transform(rows) if self.gaussianizer is not None else rows
-        return torch.as_tensor((mapped - self.mean) / self.scale, dtype=torch.float32, device=self.device)
-
-
-def estimate_mi_streaming(
-    x: str | os.PathLike | NpyRows,
-    y: str | os.PathLike | NpyRows,
-    *,
-    test_size: float = 0.5,
-    fit_rows: int = 200_000,
-    n_mc: int = 100_000,
-    gaussianize: bool | str = "auto",
-    gaussian_base: bool = True,
-    hidden: int = 512,
-    depth: int = 2,
-    steps: int = 10_000,
-    batch_size: int = 512,
-    lr: float = 1e-3,
-    path: str = "trigonometric",
-    n_time: int = 32,
-    time_sampling: str = "log_grid",
-    mixed_precision: bool | str = "auto",
-    random_state: int | None = None,
-    device: str | torch.device = "auto",
-    progress: bool = False,
-) -> MIResult:
+def estimate_mi_streaming(x: str | os.PathLike | NpyRows, y: str | os.PathLike | NpyRows, **options: Any) -> MIResult:
     """jFMMI between the rows of two ``.npy`` files (paired by row), in nats, streaming from disk.
 
-    See the module docstring for what differs from `fmmi.estimate_mi`. Options
-    not listed keep the defaults of `FMMI`.
+    See the module docstring for what differs from `fmmi.estimate_mi`.
 
     Args:
         x, y: Paths of ``.npy`` files (or `NpyRows`) with the same number of rows.
-        test_size: Held-out fraction of the rows.
-        fit_rows: Training rows the per-column maps are fitted on.
-        n_mc: Held-out rows averaged for the estimate.
-        gaussianize, gaussian_base, time_sampling: As in `FMMI`; the base is
-            fitted on the ``fit_rows`` subsample.
-        mixed_precision: As in `FMMI` (``"auto"``: bfloat16 autocast for
-            training where the device has fast bfloat16 units); the value
-            used is in the result's ``options``.
+        **options: Those of `fmmi.config.StreamingOptions`: every option of `fmmi.FMMI` that does not
+            need the data in memory, with ``fit_rows`` (training rows the per-column maps and the
+            Gaussian base are fitted on) and ``n_mc`` (held-out rows averaged).
     """
     start = time.perf_counter()
+    settings = StreamingOptions(**options)
+    settings.check()
     x = x if isinstance(x, NpyRows) else NpyRows(x)
     y = y if isinstance(y, NpyRows) else NpyRows(y)
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same number of rows, got {len(x)} and {len(y)}")
-    if gaussianize not in (True, False, "auto"):
-        raise ValueError(f"gaussianize must be True, False or 'auto', got {gaussianize!r}")
-    if time_sampling not in TIME_SAMPLINGS:
-        raise ValueError(f"time_sampling must be one of {TIME_SAMPLINGS}, got {time_sampling!r}")
-    if not (isinstance(test_size, float) and 0 < test_size < 1):
-        raise ValueError(f"test_size must be a float strictly between 0 and 1, got {test_size!r}")
     n = len(x)
-    n_eval = int(round(n * test_size))
+    n_eval = int(round(n * settings.test_size))
     if min(n_eval, n - n_eval) < 8:
         raise ValueError(f"{n} rows are too few: training and held-out parts need at least 8 rows each")
-    generator, seed = make_generator(random_state)
-    device = resolve_device(device)
-    mixed_precision = resolve_mixed_precision(mixed_precision, device, torch.float32)
+    generator, seed = make_generator(settings.random_state)
+    device = resolve_device(settings.device)
+    mixed_precision = resolve_mixed_precision(settings.mixed_precision, device, settings.dtype)
     # Rows [0, n_train) of a random bijection train; the rest are held out. The
     # bijection i -> (a i + b) mod n (a coprime to n) needs no n-sized index array.
     a, b = _affine_bijection(n, generator)
@@ -186,61 +141,34 @@ def estimate_mi_streaming(
         back[order] = np.arange(order.size)
         return x[sorted_rows][back], y[sorted_rows][back]
 
-    fit_positions = torch.randint(n_train, (min(fit_rows, n_train),), generator=generator).numpy()
-    sample_x, sample_y = read(rows(fit_positions))
-    tx = _RowTransform(sample_x, gaussianize, device, "x")
-    ty = _RowTransform(sample_y, gaussianize, device, "y")
+    fit_positions = torch.randint(n_train, (min(settings.fit_rows, n_train),), generator=generator).numpy()
+    sample = read(rows(fit_positions))
+    maps = [_gaussianizer(part, settings.gaussianize, name) for part, name in zip(sample, "xy")]
+    term = JointMITerm(settings, Runtime(generator, device, mixed_precision))
+    term.prepare([g(part) for g, part in zip(maps, sample)])
 
     def endpoints_over(offset: int, chosen: np.ndarray | None = None):
         def draw(index: torch.Tensor, gen: torch.Generator):
             positions = index.cpu().numpy() if chosen is None else chosen[index.cpu().numpy()]
-            xb, yb = read(rows(positions + offset))
-            local = torch.arange(positions.size, device=device)
-            return joint_endpoints(tx(xb), ty(yb))(local, gen)
+            mapped = [g(part) for g, part in zip(maps, read(rows(positions + offset)))]
+            batch, _ = term.endpoints(term.tensors(mapped))
+            return batch(torch.arange(positions.size, device=device), gen)
 
         return draw
 
-    net = VelocityMLP(x.dim + y.dim, hidden=hidden, depth=depth, generator=generator).to(device)
-    the_path = get_path(path)
-    model, base_integral, base_variance = net, 0.0, 0.0
-    moments = mi_moments(tx(sample_x), ty(sample_y)) if gaussian_base else None
-    if moments is not None:
-        cov_0, cov_1, bias, base_variance = moments
-        base = GaussianBase(cov_0, cov_1, the_path).to(device)
-        model, base_integral = ResidualVelocity(net.zero_output(), base), base.integral - bias
-    train_flow_matching(
-        model,
-        endpoints_over(0),
-        n_train,
-        path=the_path,
-        generator=generator,
-        steps=steps,
-        batch_size=batch_size,
-        lr=lr,
-        mixed_precision=mixed_precision,
-        progress=progress,
-        desc="training (streaming)",
-    )
-    m = min(n_mc, n_eval)
+    term.train(endpoints_over(0), n_train, desc="training (streaming)")
+    m = min(settings.n_mc, n_eval)
     chosen = torch.randint(n_eval, (m,), generator=generator).numpy() if m < n_eval else np.arange(n_eval)
-    # With the base, only the net's divergence is integrated; the base's is exact.
-    integrals = base_integral + divergence_integrals(
-        net,
-        endpoints_over(n_train, chosen),
-        m,
-        path=the_path,
-        generator=generator,
-        n_mc=m,
-        n_time=n_time,
-        time_sampling=time_sampling,
-    )
-    if not np.all(np.isfinite(integrals)):
-        raise FloatingPointError("the divergence of the trained net is not finite on the held-out rows")
-    value, stderr = mean_and_stderr(-integrals)
-    stderr = float(np.sqrt(stderr**2 + base_variance))  # the base's sampling error (fitted on the subsample)
-    result = MIResult.from_mean(
-        value,
-        stderr,
+    values = term.integrate(endpoints_over(n_train, chosen), m, m)
+    # The base's sampling error (fitted on the subsample) is added in quadrature.
+    value, stderr, interval = monte_carlo_interval(values, term.base_variance)
+    recorded = {name: getattr(settings, name) for name in option_fields(settings)}
+    recorded.update(mixed_precision=mixed_precision)
+    del recorded["random_state"], recorded["dtype"]
+    return MIResult(
+        value=value,
+        stderr=stderr,
+        interval=interval,
         n_train=n_train,
         n_eval=m,
         n_mc=m,
@@ -248,30 +176,29 @@ def estimate_mi_streaming(
         method="jFMMI (streaming)",
         seconds=time.perf_counter() - start,
         random_state=seed,
-        options=dict(
-            test_size=test_size,
-            fit_rows=fit_rows,
-            n_mc=n_mc,
-            gaussianize=gaussianize,
-            gaussian_base=gaussian_base,
-            hidden=hidden,
-            depth=depth,
-            steps=steps,
-            batch_size=batch_size,
-            lr=lr,
-            path=path,
-            n_time=n_time,
-            time_sampling=time_sampling,
-            mixed_precision=mixed_precision,
-        ),
+        options=recorded,
     )
-    return result
+
+
+def _identity(rows: np.ndarray) -> np.ndarray:
+    return rows
+
+
+def _gaussianizer(sample: np.ndarray, gaussianize: bool | str, name: str):
+    """The rank Gaussianisation of ``gaussianize`` fitted on ``sample`` (identity when off); checks the columns."""
+    mapped, transform = sample, _identity
+    if gaussianize:
+        transform = MarginalGaussianizer(skip_normal=gaussianize == "auto").fit(sample).transform
+        mapped = transform(sample)
+    try:
+        location_scale(mapped)  # constant columns are named here, with the variable they belong to
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+    return transform
 
 
 def _affine_bijection(n: int, generator: torch.Generator) -> tuple[int, int]:
     """``(a, b)`` with ``gcd(a, n) = 1``: ``i -> (a i + b) mod n`` permutes ``range(n)``."""
-    import math
-
     while True:
         a = int(torch.randint(1, max(2, n), (1,), generator=generator))
         if math.gcd(a, n) == 1:

@@ -87,14 +87,12 @@ class Term:
         return None
 
     # -- shared
-    def fit(
-        self,
-        arrays: Sequence[np.ndarray],
-        desc: str = "training",
-        key: str = "",
-        held_out: Sequence[np.ndarray] | None = None,
-    ) -> Term:
-        """Train the net on ``arrays``; with ``held_out`` rows, trace its loss on them (``curve``)."""
+    def prepare(self, arrays: Sequence[np.ndarray]) -> list[torch.Tensor]:
+        """Fit the standardisation and the Gaussian base on ``arrays``, build the net; returns them as tensors.
+
+        ``arrays`` may be every training row or, for data larger than memory, a sample of them
+        (`fmmi.streaming`).
+        """
         options, runtime = self.options, self.runtime
         if options.standardize:
             self.location_scale = [location_scale(a) for a in arrays]
@@ -110,52 +108,74 @@ class Term:
             generator=runtime.generator,
             time_features=options.time_features,
         ).to(device=runtime.device, dtype=options.dtype)
-        tensors = self._tensors(arrays)
-        draw, n_rows = self.endpoints(tensors)
+        tensors = self.tensors(arrays)
         self.base, self.base_integral, self.base_variance = None, 0.0, 0.0
-        model = self.net
         moments = self.gaussian_moments(tensors) if options.gaussian_base else None
         if moments is not None:
             cov_0, cov_1, bias, self.base_variance = moments
             self.base = GaussianBase(cov_0, cov_1, self.path).to(runtime.device)
             # Read with the Wishart bias of the fitted covariances taken off.
             self.base_integral = self.base.integral - bias
+        return tensors
+
+    def train(self, draw, n_rows: int, *, desc: str = "training", key: str = "", curve: LossCurve | None = None):
+        """Train the net (after `prepare`) by flow matching on endpoints ``draw`` over ``n_rows`` rows."""
+        options = self.options
+        model = self.net
+        if self.base is not None:
             # The untrained flow is the base itself: a random net's divergence would add noise until trained away.
             model = ResidualVelocity(self.net.zero_output(), self.base)
-        self.curve = None
-        if held_out is not None:
-            rows = [a[:CURVE_ROWS] for a in held_out]
-            # The same rows and draws at every record, so that records pair row by row.
-            self.curve = LossCurve(
-                lambda: self.flow_matching_losses(rows, torch.Generator().manual_seed(0), 1), every=CURVE_EVERY
-            )
+        self.curve = curve
         folder = options.checkpoint_dir
         self.history = train_flow_matching(
             model,
             draw,
             n_rows,
             path=self.path,
-            generator=runtime.generator,
+            generator=self.runtime.generator,
             steps=options.steps,
             batch_size=options.batch_size,
             lr=options.lr,
             weight_decay=options.weight_decay,
             time_density=options.time_density,
             ema=options.ema,
-            mixed_precision=runtime.mixed_precision,
+            mixed_precision=self.runtime.mixed_precision,
             checkpoint=None if folder is None else os.path.join(folder, f"{key}.pt"),
             checkpoint_every=options.checkpoint_every,
-            fingerprint=runtime.fingerprint,
+            fingerprint=self.runtime.fingerprint,
             progress=options.progress,
             desc=desc,
-            curve=self.curve,
+            curve=curve,
         )
+
+    def fit(
+        self,
+        arrays: Sequence[np.ndarray],
+        desc: str = "training",
+        key: str = "",
+        held_out: Sequence[np.ndarray] | None = None,
+    ) -> Term:
+        """Train on the rows ``arrays``; with ``held_out`` rows, trace the net's loss on them (``curve``)."""
+        draw, n_rows = self.endpoints(self.prepare(arrays))
+        curve = None
+        if held_out is not None:
+            rows = [a[:CURVE_ROWS] for a in held_out]
+            # The same rows and draws at every record, so that records pair row by row.
+            curve = LossCurve(
+                lambda: self.flow_matching_losses(rows, torch.Generator().manual_seed(0), 1), every=CURVE_EVERY
+            )
+        self.train(draw, n_rows, desc=desc, key=key, curve=curve)
         return self
 
     def contributions(self, arrays: Sequence[np.ndarray]) -> np.ndarray:
-        """Per-unit values of the term's quantity on rows ``arrays``, nats."""
+        """Per-unit values of the term's quantity on the rows ``arrays``, nats (every row once by default)."""
+        draw, n_rows = self.endpoints(self.tensors(arrays))
+        n_mc = self.options.n_mc
+        return self.integrate(draw, n_rows, n_mc if n_mc is not None else max(2, n_rows))
+
+    def integrate(self, draw, n_rows: int, n_mc: int) -> np.ndarray:
+        """Per-unit values of the term's quantity, nats, from ``n_mc`` units drawn by ``draw`` over ``n_rows``."""
         options = self.options
-        draw, n_rows = self.endpoints(self._tensors(arrays))
         # With a Gaussian base, only the net's divergence is integrated; the base's is exact.
         integrals = self.base_integral + divergence_integrals(
             self.net,
@@ -163,7 +183,7 @@ class Term:
             n_rows,
             path=self.path,
             generator=self.runtime.generator,
-            n_mc=options.n_mc if options.n_mc is not None else max(2, n_rows),
+            n_mc=n_mc,
             time_sampling=options.time_sampling,
             n_time=options.n_time,
             divergence=options.divergence,
@@ -188,7 +208,7 @@ class Term:
         draws of the re-pairing and of t. Rows are re-paired within random chunks of at most
         `LOSS_CHUNK` rows, so that the row order of the input plays no part.
         """
-        draw, n_rows = self.endpoints(self._tensors(arrays))
+        draw, n_rows = self.endpoints(self.tensors(arrays))
         velocity = self.velocity
         total = torch.zeros(n_rows, dtype=torch.float64)
         with torch.no_grad():
@@ -209,7 +229,8 @@ class Term:
             return ResidualVelocity(self.net, self.base)
         return self.net
 
-    def _tensors(self, arrays: Sequence[np.ndarray]) -> list[torch.Tensor]:
+    def tensors(self, arrays: Sequence[np.ndarray]) -> list[torch.Tensor]:
+        """Rows as tensors of the net's dtype on its device, standardised as in `prepare`."""
         dtype = self.options.dtype
         kwargs = {"device": self.runtime.device, "dtype": dtype}
         tensors = [torch.as_tensor((a - m) / s, **kwargs) for a, (m, s) in zip(arrays, self.location_scale)]

@@ -102,7 +102,7 @@ ESTIMATORS: dict[str, Callable[[int, str], Any]] = {
 
 
 def _params(estimator: Any) -> dict:
-    params = estimator.get_params()
+    params = estimator.get_params() if hasattr(estimator, "get_params") else {}
     if isinstance(estimator, AutoFMMI):  # the rule's constants, for the record
         params.update(candidates=str(CANDIDATES), select_max_columns=SELECT_MAX_COLUMNS)
     return {k: (v if isinstance(v, (int, float, str, bool, type(None))) else str(v)) for k, v in params.items()}

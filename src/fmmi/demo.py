@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import plotting
 from .distributions import CorrelatedGaussian
 from .estimators import FMMI
 from .io import atomic_write_text
@@ -76,8 +77,6 @@ def run_demo(config: DemoConfig, out: str | Path, *, log=print) -> MIResult:
 
     Writes ``loss.png``, ``convergence.png``, ``flow.gif`` and ``result.json``.
     """
-    from . import plotting
-
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"output folder {out} exists and is not a folder")
@@ -114,8 +113,6 @@ def run_demo(config: DemoConfig, out: str | Path, *, log=print) -> MIResult:
 
 def _animate(estimator: FMMI, dist: CorrelatedGaussian, config: DemoConfig, path: Path) -> None:
     """Particles from the product of marginals, carried by the learned and the exact flow."""
-    from . import plotting
-
     generator = torch.Generator().manual_seed(config.seed + 1)
     x, y = dist.sample(config.particles, random_state=generator)
     y = y[torch.randperm(config.particles, generator=generator).numpy()]  # product of marginals

@@ -150,7 +150,7 @@ def no_buffer_sync() -> dict[str, bool]:
     return {"forward_sync_buffers" if "forward_sync_buffers" in options else "broadcast_buffers": False}
 
 
-def init_from_environment(device: str = "auto") -> bool:
+def init_from_environment(device: str) -> bool:
     """Join the process group described by torchrun's variables, if any.
 
     Uses NCCL when the run is on CUDA and gloo otherwise; on CUDA each rank

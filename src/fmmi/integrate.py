@@ -14,6 +14,10 @@ import math
 import numpy as np
 import torch
 
+from . import distributed
+from .coupling import permutation
+from .divergence import divergence as divergence_fn
+
 __all__ = ["TIME_SAMPLINGS", "time_nodes", "mean_and_stderr"]
 
 TIME_SAMPLINGS = ("grid", "log_grid", "uniform")
@@ -122,10 +126,6 @@ def divergence_integrals(
     Returns:
         Array of shape (n_mc,).
     """
-    from . import distributed
-    from .coupling import permutation
-    from .divergence import divergence as divergence_fn
-
     if n_mc < 2:
         raise ValueError(f"n_mc must be at least 2, got {n_mc}")
     if n_rows < 2:

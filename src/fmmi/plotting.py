@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ._checks import check_positive_int
+from .integrate import running_mean_and_stderr
 
 __all__ = ["plot_loss", "plot_convergence", "animate_flows", "save_figure"]
 
@@ -61,8 +62,6 @@ def plot_loss(history: np.ndarray, *, ax=None, window: int = 100):
 
 def plot_convergence(contributions: np.ndarray, *, true_mi: float | None = None, ax=None, unit: str = "nats"):
     """Running MI estimate against the number of Monte-Carlo samples, with a 95% band."""
-    from .integrate import running_mean_and_stderr
-
     contributions = _series(contributions, "contributions", 2)
     plt = _pyplot()
     if ax is None:

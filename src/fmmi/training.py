@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from tqdm.auto import tqdm
 
 from . import distributed
 from .coupling import Endpoints
@@ -216,8 +217,6 @@ def train_flow_matching(
 
     bar = None
     if progress and step < steps:
-        from tqdm.auto import tqdm
-
         bar = tqdm(total=steps, initial=step, desc=desc, unit="step", leave=False)
 
     def take_snapshot() -> dict:

@@ -1,5 +1,6 @@
 """One contract for every estimator: the same checks, tiny settings (the numbers are not the point)."""
 
+import inspect
 import math
 
 import numpy as np
@@ -82,3 +83,38 @@ def test_a_shared_continuous_column_is_refused_before_any_training(estimate):
     x, _ = data(2)
     with pytest.raises(ValueError, match="shares infinite information with itself"):
         estimate(x, x[:, 1:])
+
+
+EVERY = [fmmi.AutoFMMI, FMMI, FlowEntropy, FlowEntropyDifference, KSG, GaussianMI, InfoNCE, NWJ, MINE, MINDE]
+
+
+@pytest.mark.parametrize("cls", EVERY, ids=lambda c: c.__name__)
+def test_options_are_explicit_keyword_arguments_listed_back(cls):
+    signature = inspect.signature(cls.__init__)
+    names = [p.name for p in signature.parameters.values() if p.name != "self"]
+    assert names and all(signature.parameters[n].kind is inspect.Parameter.KEYWORD_ONLY for n in names)
+    est = cls()
+    assert list(est.get_params()) == names
+    assert est.get_params() == {n: signature.parameters[n].default for n in names}  # stored as given
+    with pytest.raises(TypeError):
+        cls(no_such_option=1)
+    assert est.set_params(random_state=7) is est if "random_state" in names else True
+    with pytest.raises(ValueError, match="has no option"):
+        est.set_params(no_such_option=1)
+
+
+@pytest.mark.parametrize("cls", EVERY, ids=lambda c: c.__name__)
+def test_scikit_learn_clones_every_estimator(cls):
+    base = pytest.importorskip("sklearn.base")
+    changed = {"random_state": 3} if "random_state" in cls().get_params() else {"k": 7}
+    est = cls(**changed)
+    copy = base.clone(est)
+    assert copy is not est and type(copy) is cls and copy.get_params() == est.get_params()
+    assert repr(copy) == repr(est) == f"{cls.__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+
+def test_a_clone_gives_the_same_estimate():
+    base = pytest.importorskip("sklearn.base")
+    x, y = data(2)
+    est = FMMI(random_state=0, interval="monte_carlo", **{k: v for k, v in TINY.items() if k != "n_folds"})
+    assert base.clone(est).fit_estimate(x, y).value == est.fit_estimate(x, y).value

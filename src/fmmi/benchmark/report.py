@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..io import atomic_write_text
+from ..plotting import _pyplot, save_figure
 from .runner import load_records
 
 __all__ = [
@@ -278,8 +279,6 @@ def summary(text: str) -> str:
 
 
 def _plot(rows: list[dict], path: Path) -> None:
-    from ..plotting import _pyplot, save_figure
-
     plt = _pyplot()
     _, ax = plt.subplots(figsize=(6, 5))
     for i, estimator in enumerate(dict.fromkeys(r["estimator"] for r in rows)):
@@ -296,8 +295,6 @@ def _plot(rows: list[dict], path: Path) -> None:
 
 def _plot_errors(rows: list[dict], path: Path) -> None:
     """Mean absolute error against the true MI, one line per estimator (tasks of equal MI pooled)."""
-    from ..plotting import _pyplot, save_figure
-
     plt = _pyplot()
     _, ax = plt.subplots(figsize=(6, 4.5))
     for i, estimator in enumerate(dict.fromkeys(r["estimator"] for r in rows)):

@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--mc-samples", type=positive_int, help="Monte-Carlo samples (default 50000; 5000 with --quick)")
     demo.add_argument("--out", default="fmmi-demo", help="output folder (default: ./fmmi-demo)")
     demo.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
-    demo.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda', ... (default auto)")
+    demo.add_argument(
+        "--device", default=DemoConfig.device, help=f"'auto', 'cpu', 'cuda', ... (default {DemoConfig.device})"
+    )
     demo.add_argument("--quick", action="store_true", help="a smoke run: small data, small net, few steps")
     demo.add_argument(
         "--no-progress",

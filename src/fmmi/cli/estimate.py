@@ -36,9 +36,7 @@ def add_estimator_flags(parser: argparse.ArgumentParser) -> None:
         help=f"hidden units: tanh, silu, gelu, ... (fmmi.nn.ACTIVATIONS); without it, estimate chooses the net "
         f"(see --select) and the other commands use {d.activation}",
     )
-    parser.add_argument(
-        "--path", default=d.path, choices=list(PATHS), help=f"interpolation path (default {d.path})"
-    )
+    parser.add_argument("--path", default=d.path, choices=list(PATHS), help=f"interpolation path (default {d.path})")
     parser.add_argument(
         "--divergence", default=d.divergence, choices=list(DIVERGENCES), help=f"divergence (default {d.divergence})"
     )

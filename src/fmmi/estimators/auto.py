@@ -112,9 +112,6 @@ def _as_kwargs(options: MIOptions) -> dict[str, Any]:
 def estimate_mi(
     x: Any,
     y: Any,
-    *,
-    random_state: int | torch.Generator | None = None,
-    device: str | torch.device = "auto",
     **options: Any,
 ) -> MIResult:
     """Mutual information ``I(X;Y)`` in nats, with a 95% interval: ``AutoFMMI(**options).fit_estimate(x, y)``.
@@ -123,10 +120,10 @@ def estimate_mi(
         x: Samples of X, shape (n_samples, dim_x) or (n_samples,). Numpy array,
             torch tensor, list or pandas object.
         y: Paired samples of Y, shape (n_samples, dim_y) or (n_samples,).
-        random_state: Seed for a repeatable run (same seed, same value on CPU).
-            A generator gives the choice of net one integer seed drawn from it.
-        device: ``"auto"``, ``"cpu"``, ``"cuda"``...
-        **options: Those of `AutoFMMI` (``select``, ``pilot_steps`` and every option of `FMMI`).
+        **options: Those of `AutoFMMI` (`fmmi.config.DefaultOptions`): ``random_state`` (an integer
+            seed for a repeatable run: same seed, same value on CPU; a generator gives the choice of
+            net one integer seed drawn from it), ``device``, ``select``, ``pilot_steps`` and every
+            option of `FMMI`.
 
     Returns:
         `MIResult`; ``float(result)`` is the estimate, ``result.interval_kind``
@@ -148,4 +145,4 @@ def estimate_mi(
         >>> r.unit, r.interval_kind, r.options["activation"], abs(r.value - 0.3466) < 0.1
         ('nats', 'crossfit', 'tanh', True)
     """
-    return AutoFMMI(random_state=random_state, device=device, **options).fit_estimate(x, y)
+    return AutoFMMI(**options).fit_estimate(x, y)

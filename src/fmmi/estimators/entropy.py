@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 
 from .._checks import as_matrix
 from ..config import FlowOptions
@@ -90,30 +89,26 @@ def _check_two_samples(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def entropy(
     x: Any,
-    *,
-    random_state: int | torch.Generator | None = None,
-    device: str | torch.device = "auto",
     **options: Any,
 ) -> MIResult:
     """Differential entropy ``h(X)`` in nats, with a 95% interval (see `FlowEntropy`).
 
     Args:
         x: Samples, shape (n_samples, d) or (n_samples,).
+        **options: Those of `FlowEntropy` (``random_state``, ``device``...; `fmmi.config.FlowOptions`).
     """
-    return FlowEntropy(random_state=random_state, device=device, **options).fit_estimate(x)
+    return FlowEntropy(**options).fit_estimate(x)
 
 
 def entropy_difference(
     a: Any,
     b: Any,
-    *,
-    random_state: int | torch.Generator | None = None,
-    device: str | torch.device = "auto",
     **options: Any,
 ) -> MIResult:
     """``h(b) - h(a)`` in nats from a flow between the two samples (see `FlowEntropyDifference`).
 
     Args:
         a: Samples of the source, (n_a, d). b: Samples of the target, (n_b, d).
+        **options: Those of `FlowEntropyDifference` (`fmmi.config.FlowOptions`).
     """
-    return FlowEntropyDifference(random_state=random_state, device=device, **options).fit_estimate(a, b)
+    return FlowEntropyDifference(**options).fit_estimate(a, b)

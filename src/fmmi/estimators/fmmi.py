@@ -172,9 +172,6 @@ def conditional_mi(
     x: Any,
     y: Any,
     z: Any,
-    *,
-    random_state: int | torch.Generator | None = None,
-    device: str | torch.device = "auto",
     **options: Any,
 ) -> MIResult:
     """Conditional mutual information ``I(X;Y|Z)`` in nats, by the chain rule.
@@ -186,6 +183,7 @@ def conditional_mi(
 
     Args:
         x: (n, dim_x). y: (n, dim_y). z: (n, dim_z); same number of rows.
+        **options: Those of `FMMI` (``random_state``, ``device``...; `fmmi.config.MIOptions`).
     """
     x, y = check_pair(x, y)
     z = as_matrix(z, "z")
@@ -193,4 +191,4 @@ def conditional_mi(
         raise ValueError(f"x and z must have the same number of rows, got {x.shape[0]} and {z.shape[0]}")
     refuse_shared_columns(x, z, "x", "z")
     refuse_shared_columns(y, z, "y", "z")
-    return _ChainRuleCMI(random_state=random_state, device=device, **options)._fit_estimate((x, y, z))
+    return _ChainRuleCMI(**options)._fit_estimate((x, y, z))

@@ -4,7 +4,7 @@ The estimators inherit these dataclasses, so their keyword-only signatures are
 exactly these fields: `FlowOptions` (every flow estimator), `MIOptions`
 (`fmmi.FMMI`) and `DefaultOptions` (`fmmi.AutoFMMI`, what `fmmi.estimate_mi`
 runs). The command line builds its flags' defaults from them. Why each default
-was chosen is recorded in the benchmark studies (``benchmarks/README.md``).
+was chosen is recorded in the benchmark studies (``benchmarks/archive/README.md``).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ VARIANTS = ("joint", "conditional", "doe")
 # The nets `AutoFMMI` chooses between: the default net, then the same net with SiLU units.
 CANDIDATES: tuple[dict, ...] = ({}, {"activation": "silu"})
 # Up to this many columns in all (dim_x + dim_y) `AutoFMMI` chooses between the candidates; above, it fits the
-# first alone (benchmarks/README.md, "Choosing on pilots").
+# first alone (benchmarks/archive/README.md, "Choosing on pilots").
 SELECT_MAX_COLUMNS = 40
 
 # Marks an option that defines the flow-matching problem itself (its endpoints, path, preprocessing or splits):

@@ -87,7 +87,7 @@ def deal_folds(n_splits: int, parallel: str, ranks: int | None = None, backend: 
     over all ranks. ``"auto"``: folds when there are at least as many splits
     as ranks and either the ranks divide them evenly or the backend is gloo
     (CPUs, where DDP's gradient exchange costs about as much as the compute
-    of the batch; see benchmarks/README.md); rows otherwise. ``ranks`` and ``backend``
+    of the batch; see benchmarks/archive/README.md); rows otherwise. ``ranks`` and ``backend``
     default to the current process group's.
     """
     if parallel not in PARALLEL_MODES:

@@ -16,7 +16,7 @@
   fold estimate inherits most of its error from the rows its nets were
   trained on, and any two folds share (K - 2) / (K - 1) of those rows, so the
   fold estimates move together, and the naive interval undercovers (the
-  coverage study in ``benchmarks/``). Each fold estimate is a
+  coverage study, ``benchmarks/archive/README.md``). Each fold estimate is a
   leave-one-group-out estimate, which is exactly the jackknife's setting. The
   jackknife is conservative for the parts of the error that are independent
   across folds (held-out rows, Monte-Carlo, optimisation noise). It costs K

@@ -319,9 +319,8 @@ def adamw(params, *, lr: float, weight_decay: float = 0.0, fused: bool = True) -
     """`torch.optim.AdamW`, with its fused kernel where this PyTorch has one for the parameters' device.
 
     The fused kernel takes the same step as the loop over tensors, in one
-    call per step instead of a dozen per tensor: on a 2-core CPU one
-    training of the default net took 9-14% less time with two threads and
-    7% less with one (``benchmarks/fused_adamw.py``). Where the PyTorch
+    call per step instead of a dozen per tensor (its measured gain is in the
+    benchmark study of ``benchmarks/archive/fused_adamw.py``). Where the PyTorch
     build has no fused kernel for the parameters' device, and with
     ``fused=False``, PyTorch's default implementation (on CPUs the loop).
     """

@@ -41,7 +41,7 @@ class AutoFMMI(DefaultOptions, Params):
     columns in all and the run is a single process; otherwise the tanh net
     (or ``activation``'s) is fitted alone. With ``interval="monte_carlo"``
     and pilots of the full fit's steps the kept pilot is the estimate (two
-    trainings in all). Why these nets and this rule: ``benchmarks/README.md``,
+    trainings in all). Why these nets and this rule: ``benchmarks/archive/README.md``,
     "Choosing on pilots".
 
     Options: those of `FMMI` (`fmmi.config.MIOptions`), with ``activation``,

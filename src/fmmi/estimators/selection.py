@@ -3,7 +3,7 @@
 No single net suits every dependence: a SiLU net fits sharp, low-dimensional
 dependence (spirals) that the default tanh net underestimates, and overshoots
 some Gaussian and heavy-tailed dependence that tanh reads well
-(``benchmarks/README.md``, "Held-out flow-matching loss"). The true MI is unknown in use, but the
+(``benchmarks/archive/README.md``, "Held-out flow-matching loss"). The true MI is unknown in use, but the
 flow-matching loss on rows a net did not train on is not: it is the squared
 distance of the net's velocity to the exact one, plus a constant set by the
 data. `select` fits each candidate with the same seed (so the same folds and
@@ -190,11 +190,11 @@ def select(
     fit's steps, the kept pilot is that fit and is not trained again). With
     pilots of as many steps as the full fit this is what `fmmi.AutoFMMI`
     does. Shorter pilots cost less and see only the early fit, which can
-    keep the wrong net (``benchmarks/README.md``, "Choosing on pilots").
+    keep the wrong net (``benchmarks/archive/README.md``, "Choosing on pilots").
 
     A better fit of the velocity does not always give a better MI (the
     estimate rests on the divergence): on some heavy-tailed tasks SiLU fits
-    better and still overshoots where tanh is closer (``benchmarks/README.md``,
+    better and still overshoots where tanh is closer (``benchmarks/archive/README.md``,
     "Held-out flow-matching loss").
 
     Args:

@@ -110,8 +110,8 @@ def test_a_monte_carlo_pilot_of_the_full_steps_is_the_estimate(gaussian_1d, monk
     x, y = x[:2000], y[:2000]
     options = dict(SHARED, interval="monte_carlo")
     fits = []
-    original = FMMI.fit_estimate
-    monkeypatch.setattr(FMMI, "fit_estimate", lambda self, *data: fits.append(self) or original(self, *data))
+    original = FMMI._fit_estimate  # every training path goes through it
+    monkeypatch.setattr(FMMI, "_fit_estimate", lambda self, data: fits.append(self) or original(self, data))
     selection = select(x, y, [STUCK, {}], pilot_steps=SHARED["steps"], random_state=0, **options)
     assert len(fits) == 2  # the two pilots, no third training
     assert selection.chosen == 1 and selection.result is selection.pilot_results[1]

@@ -338,11 +338,11 @@ def test_the_default_chooses_the_net_on_pilots(gaussian_1d, monkeypatch):
     x, y = x[:2000], y[:2000]
     options = dict(FAST, steps=100, n_folds=2)
     made = []
-    select = auto.select
-    monkeypatch.setattr(auto, "select", lambda *a, **k: made.append(select(*a, **k)) or made[-1])
+    choose = auto.choose
+    monkeypatch.setattr(auto, "choose", lambda *a, **k: made.append(choose(*a, **k)) or made[-1])
     result = estimate_mi(x, y, random_state=0, **options)
     (inside,) = made  # the Selection behind the result, from the same call
-    selection = select(x, y, pilot_steps=100, random_state=0, **options)
+    selection = fmmi.select(x, y, pilot_steps=100, random_state=0, **options)
     assert result.value == selection.result.value and result.interval_kind == "crossfit"
     assert result.options["activation"] == ("tanh", "silu")[selection.chosen]
     # The pilots are counted too: the whole call took at least the pilots' and the kept fit's own seconds.
@@ -362,8 +362,8 @@ def test_no_choice_above_the_column_limit_or_with_an_activation(gaussian_1d, mon
     x, y = x[:1000], y[:1000]
     options = dict(MC, steps=50)
     fits = []
-    original = FMMI.fit_estimate
-    monkeypatch.setattr(FMMI, "fit_estimate", lambda self, *data: fits.append(self) or original(self, *data))
+    original = FMMI._fit_estimate  # every training path goes through it
+    monkeypatch.setattr(FMMI, "_fit_estimate", lambda self, data: fits.append(self) or original(self, data))
     estimate_mi(x, y, random_state=0, **options)
     assert [f.activation for f in fits] == ["tanh", "silu"]  # two pilots; the kept one is the estimate
     fits.clear()

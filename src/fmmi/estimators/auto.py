@@ -14,7 +14,7 @@ from ..config import CANDIDATES, SELECT_MAX_COLUMNS, DefaultOptions, MIOptions, 
 from ..result import MIResult
 from .fmmi import FMMI
 from .params import Params
-from .selection import select
+from .selection import choose
 
 __all__ = ["AutoFMMI", "estimate_mi"]
 
@@ -91,14 +91,14 @@ class AutoFMMI(DefaultOptions, Params):
             if options.activation is None:
                 options.activation = MIOptions.activation
             self.estimator_ = FMMI(**_as_kwargs(options))
-            result = self.estimator_.fit_estimate(x, y)
+            result = self.estimator_._fit_estimate((x, y))
             self.mixed_precision_ = self.estimator_.mixed_precision_
             return result
         seed = self.random_state
         if isinstance(seed, torch.Generator):  # one integer, so that every candidate gets the same rows and draws
             seed = int(torch.randint(2**62, (1,), generator=seed))
         shared = {k: v for k, v in _as_kwargs(options).items() if k not in ("activation", "random_state")}
-        self.selection_ = select(
+        self.selection_ = choose(
             x, y, CANDIDATES, pilot_steps=self.pilot_steps or self.steps, random_state=seed, **shared
         )
         self.mixed_precision_ = resolve_mixed_precision(self.mixed_precision, resolve_device(self.device), self.dtype)

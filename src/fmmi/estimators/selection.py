@@ -25,14 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_positive_int, make_generator
+from .._checks import check_pair, check_positive_int, make_generator
 from ..checkpoints import recorded_seed
 from ..config import CANDIDATES, problem_options
 from ..exceptions import OverfitWarning
 from ..result import MIResult
 from .fmmi import FMMI
 
-__all__ = ["SHARED_OPTIONS", "Pilot", "Selection", "fit_pilots", "keep", "pilot_losses", "select"]
+__all__ = ["SHARED_OPTIONS", "Pilot", "Selection", "choose", "fit_pilots", "keep", "pilot_losses", "select"]
 
 # Options that define the flow-matching problem (endpoints, path, preprocessing, folds, seed): with
 # different ones the losses would measure fits of different flows on different rows, so every
@@ -136,13 +136,18 @@ def fit_pilots(
     Checkpoint options are dropped: a pilot is not resumed.
     """
     _check_pilot_steps(pilot_steps)
+    return _pilots(*check_pair(x, y), candidates, pilot_steps, random_state=random_state, **options)
+
+
+def _pilots(x, y, candidates, pilot_steps, *, random_state, **options) -> list[Pilot]:
+    """`fit_pilots` on validated arrays."""
     shared = {k: v for k, v in options.items() if k not in ("checkpoint_dir", "checkpoint_every")}
     pilots = []
     for candidate in candidates:
         estimator = FMMI(
             **{**shared, **candidate, "steps": int(pilot_steps), "interval": "monte_carlo"}, random_state=random_state
         )
-        result = estimator.fit_estimate(x, y)
+        result = estimator._fit_estimate((x, y))
         pilots.append(Pilot(result=result, losses=estimator.held_out_losses_))
     return pilots
 
@@ -226,6 +231,22 @@ def select(
             that is not an integer (a generator would give each candidate
             other folds).
     """
+    return choose(
+        *check_pair(x, y), candidates, margin=margin, pilot_steps=pilot_steps, random_state=random_state, **options
+    )
+
+
+def choose(
+    x: np.ndarray,
+    y: np.ndarray,
+    candidates: Sequence[Mapping[str, Any]] = CANDIDATES,
+    *,
+    margin: float = 2.0,
+    pilot_steps: int | None = None,
+    random_state: int | None = None,
+    **options: Any,
+) -> Selection:
+    """`select` on arrays that `fmmi._checks.check_pair` already validated (the data are checked once per call)."""
     candidates = tuple(candidates)
     if not candidates:
         raise ValueError("candidates is empty; give at least one dict of FMMI options")
@@ -250,6 +271,7 @@ def select(
     if random_state is None:  # a rerun into the same checkpoint folder resumes the run it started
         random_state = _recorded_seed(options.get("checkpoint_dir"), len(candidates))
     _, seed = make_generator(random_state)
+    FMMI(**options).check()  # every shared option, before anything is trained
 
     def full(i: int) -> FMMI:
         own = dict(options)
@@ -266,10 +288,10 @@ def select(
             losses = []
             for i in range(len(candidates)):
                 estimator = full(i)
-                results.append(estimator.fit_estimate(x, y))
+                results.append(estimator._fit_estimate((x, y)))
                 losses.append(estimator.held_out_losses_)
         else:
-            pilots = fit_pilots(x, y, candidates, pilot_steps, random_state=seed, **options)
+            pilots = _pilots(x, y, candidates, pilot_steps, random_state=seed, **options)
             losses = [pilot.losses for pilot in pilots]
             results = [None] * len(candidates)
         chosen, gaps, stderrs = keep(losses, margin)
@@ -278,7 +300,7 @@ def select(
             if _pilot_is_the_fit(kept, pilot_steps):
                 results[chosen] = pilots[chosen].result  # the same training with the same seed: not run twice
             else:
-                results[chosen] = kept.fit_estimate(x, y)
+                results[chosen] = kept._fit_estimate((x, y))
     for note in results[chosen].warnings:
         warnings.warn(note, OverfitWarning, stacklevel=2)
     return Selection(

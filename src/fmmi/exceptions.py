@@ -19,7 +19,7 @@ class OverfitWarning(UserWarning):
     nets move the estimate by more than 0.1 nats from the base's reading,
     what the nets add is not supported by data they did not train on: they
     learned their training rows, and the estimate is not to be trusted (it
-    usually reads too high; rows too few for the dimension, see the README's
+    usually reads too high; rows too few for the dimension, see the documentation's
     "When to distrust an estimate"). The same words are kept in
     `MIResult.warnings`. Fits without a Gaussian base are not checked
     (`fmmi.fit_check`).

@@ -63,5 +63,5 @@ def overfit_note(
         f"in {len(no_better)} of {len(checked)} splits they fit the held-out rows no better than the base "
         f"alone ({how}): what they add is not supported by rows they did not train on, and the estimate is "
         "not to be trusted (it usually reads too high). More rows or fewer columns help; see 'When to distrust "
-        "an estimate' in the README",
+        "an estimate' in the documentation",
     )

@@ -107,7 +107,8 @@ def estimate_mi_streaming(x: str | os.PathLike | NpyRows, y: str | os.PathLike |
     See the module docstring for what differs from `fmmi.estimate_mi`.
 
     Args:
-        x, y: Paths of ``.npy`` files (or `NpyRows`) with the same number of rows.
+        x: Path of a ``.npy`` file (or `NpyRows`) of X, one row per sample.
+        y: The same for Y, with as many rows.
         **options: Those of `fmmi.config.StreamingOptions`: every option of `fmmi.FMMI` that does not
             need the data in memory, with ``fit_rows`` (training rows the per-column maps and the
             Gaussian base are fitted on) and ``n_mc`` (held-out rows averaged).

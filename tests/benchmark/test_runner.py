@@ -224,3 +224,23 @@ def test_solved_is_bmis_ratio_rule():
     assert solved(1.51, 1.0) is False and solved(1 / 1.51, 1.0) is False
     assert solved(-0.1, 0.5) is False and solved(0.0, 0.5) is False
     assert solved(0.01, 0.0) is None  # no ratio at zero MI
+
+
+def test_a_wild_estimate_does_not_set_the_plots_scale(tmp_path):
+    pytest.importorskip("matplotlib")
+    from fmmi.benchmark.report import plot_limits
+
+    low, high = plot_limits([0.2, 0.5, 1.7])
+    assert -0.3 < low < 0.2 and 1.7 < high < 2.5  # the truth's range with a margin
+    assert plot_limits([1.0, 1.0])[0] < 1.0 < plot_limits([1.0, 1.0])[1]  # never an empty range
+    records = []
+    for task, truth in (("a", 0.2), ("b", 1.7)):
+        for estimator, estimate in (("fmmi", truth), ("nwj", -4.6e12 if task == "a" else truth)):
+            records.append(
+                dict(task_id=task, true_mi=truth, estimator=estimator, n=100, seed=0, estimate=estimate,
+                     interval=None, success=True, seconds=1.0)
+            )  # fmt: skip
+    with open(tmp_path / "runs.jsonl", "w") as handle:
+        handle.writelines(json.dumps(r) + "\n" for r in records)
+    write_report(tmp_path)
+    assert (tmp_path / "estimates.png").stat().st_size > 10_000

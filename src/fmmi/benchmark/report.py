@@ -278,19 +278,49 @@ def summary(text: str) -> str:
     return "\n## ".join([intro, *kept]).rstrip()
 
 
+def plot_limits(truths: list[float]) -> tuple[float, float]:
+    """Axis limits on the truth's scale: the range of the true MI with a margin, never empty."""
+    low, high = min(truths), max(truths)
+    margin = max(0.25 * (high - low), 0.1 * max(abs(high), 1e-3))
+    return low - margin, high + margin
+
+
 def _plot(rows: list[dict], path: Path) -> None:
+    """One panel per estimator: mean estimate against the truth, on the truth's scale.
+
+    A mean estimate outside the axes (a diverged bound, say) is drawn at the edge it crossed as a
+    red triangle, and the panel's title counts them, so that one wild value cannot flatten the rest.
+    """
     plt = _pyplot()
-    _, ax = plt.subplots(figsize=(6, 5))
-    for i, estimator in enumerate(dict.fromkeys(r["estimator"] for r in rows)):
-        chosen = [r for r in rows if r["estimator"] == estimator]
-        ax.scatter([r["true_mi"] for r in chosen], [r["mean_estimate"] for r in chosen], label=estimator, color=f"C{i}")
-    top = max(max(r["true_mi"] for r in rows), 1e-3)
-    ax.plot([0, top], [0, top], color="0.5", ls="--", label="truth")
-    ax.set_xlabel("true MI (nats)")
-    ax.set_ylabel("mean estimate (nats)")
-    ax.set_title("Estimates against the truth, per task")
-    ax.legend()
-    save_figure(ax, path)
+    estimators = list(dict.fromkeys(r["estimator"] for r in rows))
+    columns = min(3, len(estimators))
+    lines = math.ceil(len(estimators) / columns)
+    figure, axes = plt.subplots(
+        lines, columns, figsize=(4 * columns, 3.6 * lines), squeeze=False, sharex=True, sharey=True
+    )
+    low, high = plot_limits([r["true_mi"] for r in rows])
+    for ax, estimator in zip(axes.flat, estimators):
+        chosen = [r for r in rows if r["estimator"] == estimator and math.isfinite(r["mean_estimate"])]
+        truth = np.array([r["true_mi"] for r in chosen])
+        estimate = np.array([r["mean_estimate"] for r in chosen])
+        inside = (estimate >= low) & (estimate <= high)
+        ax.plot([low, high], [low, high], color="0.5", ls="--", linewidth=0.8)
+        ax.scatter(truth[inside], estimate[inside], s=14, color="C0")
+        ax.scatter(truth[~inside], np.clip(estimate[~inside], low, high), marker="v", color="tab:red", s=24)
+        outside = f"; {int((~inside).sum())} outside the axes (red)" if (~inside).any() else ""
+        ax.set_title(f"{estimator}{outside}", fontsize=10)
+        ax.set_xlim(low, high)
+        ax.set_ylim(low, high)
+    for ax in axes.flat[len(estimators) :]:
+        ax.set_visible(False)
+    for index in range(max(0, len(estimators) - columns), len(estimators)):  # the lowest panel of each column
+        axes.flat[index].xaxis.set_tick_params(labelbottom=True)
+        axes.flat[index].set_xlabel("true MI (nats)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("mean estimate (nats)")
+    figure.suptitle("Mean estimate against the truth, per task")
+    figure.tight_layout()
+    save_figure(axes.flat[0], path)
 
 
 def _plot_errors(rows: list[dict], path: Path) -> None:

@@ -37,12 +37,18 @@ class MINDE(Params):
     """Conditional MINDE, in nats. See the module docstring.
 
     Args:
-        hidden, depth: The denoiser MLP (`fmmi.nn.VelocityMLP`, SiLU).
-        steps, batch_size, lr: AdamW with cosine annealing.
+        hidden: Width of the denoiser MLP (`fmmi.nn.VelocityMLP`, SiLU).
+        depth: Its hidden layers.
+        steps: AdamW steps, with cosine annealing.
+        batch_size: Rows per step.
+        lr: Initial learning rate.
         n_time: Stratified times per held-out row.
-        beta_min, beta_max: The linear noise schedule.
+        beta_min: Start of the linear noise schedule.
+        beta_max: Its end.
         t_min: The integral starts here (``σ_t → 0`` at ``t = 0``).
         test_size: Held-out fraction.
+        random_state: Seed (int), generator or None.
+        device: Where the denoiser trains.
     """
 
     method = "MINDE-c"

@@ -44,7 +44,8 @@ def test_suites_and_ids():
     assert list_tasks("seed") == ["seed-gaussian-1v1"]
     assert len(list_tasks("highmi")) == 18 and len(list_tasks("highdim")) == 6
     assert len(BMI_PUBLISHED) == 40 and sorted(list_tasks("bmi")) == sorted(BMI_PUBLISHED)
-    assert len(set(list_tasks())) == len(list_tasks()) == 65
+    assert len(list_tasks("mixtures")) == 24
+    assert len(set(list_tasks())) == len(list_tasks()) == 89
     with pytest.raises(ValueError, match="suite must be one of"):
         list_tasks("bmi2")
     with pytest.raises(ValueError, match="no task"):

@@ -148,6 +148,7 @@ def run_one(
         "suite": task.suite,
         "task_params": task.params,
         "true_mi": task.mutual_information,
+        "true_mi_stderr": task.mutual_information_stderr,
         "dim_x": task.dim_x,
         "dim_y": task.dim_y,
         "estimator": estimator_name,

@@ -7,6 +7,8 @@ Suites available now:
   6, 8, 10} nats spread evenly over d correlated coordinate pairs.
 * ``highdim``: correlated Gaussians with 0.5 nat per coordinate pair, d ∈ {5,
   10, 20, 40, 80, 160} per variable.
+* ``mixtures``: Gaussian mixtures whose dependence lives in the mixture structure
+  (`fmmi.benchmark.mixture_tasks`), true MI by Monte Carlo with its standard error.
 * ``bmi``: the 40 tasks of BMI v1 (Czyż et al., "Beyond Normal", NeurIPS
   2023) under their published ids, with the same ground truths. The
   distributions follow the published descriptions; the wiggly map for Y and
@@ -15,9 +17,6 @@ Suites available now:
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -36,33 +35,10 @@ from ..distributions import (
     wiggly_x,
     wiggly_y,
 )
+from .mixture_tasks import mixture_tasks
+from .task import Task
 
 __all__ = ["Task", "SUITES", "get_task", "list_tasks", "paired_gaussian"]
-
-
-@dataclass(frozen=True)
-class Task:
-    """One benchmark task: ``sample(n, seed) -> (x, y)`` with a known ``mutual_information`` (nats)."""
-
-    id: str
-    suite: str
-    distribution: Any = field(repr=False, compare=False)
-    params: dict = field(default_factory=dict, compare=False)
-
-    @property
-    def mutual_information(self) -> float:
-        return float(self.distribution.mutual_information)
-
-    @property
-    def dim_x(self) -> int:
-        return self.distribution.dim_x
-
-    @property
-    def dim_y(self) -> int:
-        return self.distribution.dim_y
-
-    def sample(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.distribution.sample(n, random_state=seed)
 
 
 def paired_gaussian(dim: int, mi: float) -> CorrelatedGaussian:
@@ -97,6 +73,7 @@ def _build() -> dict[str, Task]:
             )
         )
     tasks.extend(_bmi_tasks())
+    tasks.extend(mixture_tasks())
     return {task.id: task for task in tasks}
 
 

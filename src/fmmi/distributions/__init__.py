@@ -1,6 +1,7 @@
 """Distributions with a known mutual information, and maps that keep it."""
 
 from .gaussian import CorrelatedGaussian, GaussianVelocity, gaussian_mi
+from .mixture import GaussianMixture
 from .student import SplitStudentT, student_t_mi_correction
 from .transforms import (
     Transformed,
@@ -19,6 +20,7 @@ from .uniform import AdditiveUniform
 __all__ = [
     "AdditiveUniform",
     "CorrelatedGaussian",
+    "GaussianMixture",
     "GaussianVelocity",
     "SplitStudentT",
     "Transformed",

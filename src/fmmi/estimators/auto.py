@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 
@@ -63,8 +63,6 @@ class AutoFMMI(DefaultOptions, Params):
         >>> r.unit, r.interval_kind, r.options["activation"], abs(r.value - 0.3466) < 0.1
         ('nats', 'crossfit', 'tanh', True)
     """
-
-    method: ClassVar[str] = "jFMMI"
 
     def chooses_net(self, n_columns: int) -> bool:
         """Whether a fit on data of ``n_columns`` columns in all (dim_x + dim_y) chooses the net."""

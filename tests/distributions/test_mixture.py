@@ -75,3 +75,34 @@ def test_the_mixtures_suite_spans_dimensions_and_levels():
         x, y = task.sample(50, seed=0)
         assert x.shape == (50, task.dim_x) and y.shape == (50, task.dim_y)
     assert get_task("mixtures-sign-1v1").mutual_information_stderr > 0  # a Monte-Carlo truth says so
+
+
+# BMI v2's published true MI of its new tasks (Monte Carlo, 100,000 samples, in the bmi package).
+BMI_V2_PUBLISHED = {
+    "1v1-X-0.9": 0.409,
+    "1v1-AI": 0.778,
+    "2v1-waves-12-5.0-3.0": 1.308,
+    "2v1-galaxy-0.5-3.0": 0.493,
+    "3v1-concentric_gaussians-5": 0.456,
+    "5v1-concentric_gaussians-10": 0.749,
+    "mult-sparse-w-inliers-5-5-2-2.0-0.2": 0.633,
+}
+
+
+def test_bmi_v2_has_its_26_tasks_with_the_published_truths():
+    ids = list_tasks("bmi-v2")
+    assert len(ids) == len(set(ids)) == 26
+    assert set(list_tasks("bmi")) & set(ids) == set(ids[:13])  # the 13 kept v1 tasks, under their v1 ids
+    for task_id, published in BMI_V2_PUBLISHED.items():
+        task = get_task(task_id)
+        # Both truths are Monte-Carlo means (bmi's of 100,000 samples): within their combined error.
+        assert abs(task.mutual_information - published) < 0.01, task_id
+        x, y = task.sample(20, seed=0)
+        assert (x.shape[1], y.shape[1]) == (task.dim_x, task.dim_y)
+
+
+def test_the_waves_map_is_a_bijection():
+    from fmmi.distributions import waves
+
+    a = np.random.default_rng(0).normal(size=(100, 2)) * 3
+    assert np.allclose(waves().inverse(waves()(a)), a)

@@ -7,6 +7,8 @@ Suites available now:
   6, 8, 10} nats spread evenly over d correlated coordinate pairs.
 * ``highdim``: correlated Gaussians with 0.5 nat per coordinate pair, d ∈ {5,
   10, 20, 40, 80, 160} per variable.
+* ``bmi-v2``: the 26 tasks of BMI's second benchmark (`fmmi.benchmark.bmi_v2_tasks`): 13 of
+  BMI v1's and 13 mixtures, whose true MI is a Monte-Carlo mean with its standard error.
 * ``mixtures``: Gaussian mixtures whose dependence lives in the mixture structure
   (`fmmi.benchmark.mixture_tasks`), true MI by Monte Carlo with its standard error.
 * ``bmi``: the 40 tasks of BMI v1 (Czyż et al., "Beyond Normal", NeurIPS
@@ -35,6 +37,7 @@ from ..distributions import (
     wiggly_x,
     wiggly_y,
 )
+from .bmi_v2_tasks import V1_KEPT, bmi_v2_tasks
 from .mixture_tasks import mixture_tasks
 from .task import Task
 
@@ -73,6 +76,7 @@ def _build() -> dict[str, Task]:
             )
         )
     tasks.extend(_bmi_tasks())
+    tasks.extend(bmi_v2_tasks())
     tasks.extend(mixture_tasks())
     return {task.id: task for task in tasks}
 
@@ -123,7 +127,12 @@ def _bmi_tasks() -> list[Task]:
 
 
 _TASKS = _build()
-SUITES = tuple(dict.fromkeys(task.suite for task in _TASKS.values()))
+# Each suite's task ids: a task's own suite, and the suites that reuse it (BMI v2 keeps 13 of v1's tasks).
+_SUITE_IDS: dict[str, list[str]] = {}
+for _task in _TASKS.values():
+    _SUITE_IDS.setdefault(_task.suite, []).append(_task.id)
+_SUITE_IDS["bmi-v2"] = list(V1_KEPT) + _SUITE_IDS["bmi-v2"]
+SUITES = tuple(_SUITE_IDS)
 
 
 def get_task(task_id: str) -> Task:
@@ -135,6 +144,8 @@ def get_task(task_id: str) -> Task:
 
 def list_tasks(suite: str | None = None) -> list[str]:
     """Ids of the tasks of one suite, or of all suites."""
-    if suite is not None and suite not in SUITES:
+    if suite is None:
+        return list(_TASKS)
+    if suite not in SUITES:
         raise ValueError(f"suite must be one of {list(SUITES)}, got {suite!r}")
-    return [task_id for task_id, task in _TASKS.items() if suite is None or task.suite == suite]
+    return list(_SUITE_IDS[suite])

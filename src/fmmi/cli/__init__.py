@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Run estimators over tasks and seeds; one JSON record per run in OUT/runs.jsonl. "
         "Rerunning the same command skips the runs already recorded.",
     )
-    bench.add_argument("--suite", help="a suite: seed, highmi, highdim, bmi, mixtures")
+    bench.add_argument("--suite", help="a suite: seed, highmi, highdim, bmi, bmi-v2, mixtures")
     bench.add_argument("--tasks", help="comma-separated task ids (instead of, or besides, --suite)")
     bench.add_argument(
         "--estimators",

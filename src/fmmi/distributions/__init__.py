@@ -12,6 +12,7 @@ from .transforms import (
     normal_cdf,
     spiral,
     swiss_roll,
+    waves,
     wiggly_x,
     wiggly_y,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "spiral",
     "student_t_mi_correction",
     "swiss_roll",
+    "waves",
     "wiggly_x",
     "wiggly_y",
 ]

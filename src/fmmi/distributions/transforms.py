@@ -2,8 +2,9 @@
 
 Coordinate-wise maps (each strictly increasing, so invertible): `half_cube`,
 `normal_cdf`, `asinh`, `wiggly_x`, `wiggly_y`, `bimodal`. Maps of the whole
-vector: `spiral` (a rotation by an angle that depends on the norm, invertible)
-and `swiss_roll` (a 1-D variable in (0, 1) rolled into 2-D, injective). MI
+vector: `spiral` (a rotation by an angle that depends on the norm, invertible),
+`waves` (a shear of one coordinate by a sine of the other, invertible) and
+`swiss_roll` (a 1-D variable in (0, 1) rolled into 2-D, injective). MI
 is unchanged by all of them.
 """
 
@@ -25,6 +26,7 @@ __all__ = [
     "normal_cdf",
     "spiral",
     "swiss_roll",
+    "waves",
     "wiggly_x",
     "wiggly_y",
 ]
@@ -110,6 +112,25 @@ def spiral(dim: int, speed: float | None = None, plane: tuple[int, int] = (0, 1)
     return transform
 
 
+def waves(amplitude: float = 5.0, frequency: float = 3.0) -> Map:
+    """``(a_0, a_1) ↦ (0.1 (a_0 + amplitude · sin(frequency · a_1)) - 0.8, 0.5 a_1)``: BMI v2's waves.
+
+    The first coordinate is shifted by a function of the second, then both are scaled: a bijection of
+    R², whose inverse undoes the scaling and subtracts the same shift.
+    """
+
+    def transform(a: np.ndarray) -> np.ndarray:
+        return np.stack([0.1 * (a[:, 0] + amplitude * np.sin(frequency * a[:, 1])) - 0.8, 0.5 * a[:, 1]], axis=1)
+
+    def inverse(b: np.ndarray) -> np.ndarray:
+        second = 2.0 * b[:, 1]
+        return np.stack([10.0 * (b[:, 0] + 0.8) - amplitude * np.sin(frequency * second), second], axis=1)
+
+    transform.__name__ = f"waves({amplitude:g}, {frequency:g})"
+    transform.inverse = inverse
+    return transform
+
+
 def _rotate(a: np.ndarray, angle: np.ndarray, i: int, j: int) -> np.ndarray:
     out = a.copy()
     c, s = np.cos(angle), np.sin(angle)
@@ -160,6 +181,11 @@ class Transformed:
     @property
     def mutual_information(self) -> float:
         return self.base.mutual_information
+
+    @property
+    def mutual_information_stderr(self) -> float:
+        """The base's standard error of its true MI (0 for a closed form)."""
+        return float(getattr(self.base, "mutual_information_stderr", 0.0))
 
     def sample(self, n: int, random_state: int | torch.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
         x, y = self.base.sample(n, random_state=random_state)

@@ -14,6 +14,7 @@ from functools import cached_property
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 
 from .._checks import make_generator
@@ -72,7 +73,7 @@ class GaussianMixture:
         0.69
     """
 
-    def __init__(self, weights, means, covariances, dim_x: int):
+    def __init__(self, weights: ArrayLike, means: ArrayLike, covariances: ArrayLike, dim_x: int):
         weights = np.asarray(weights, dtype=np.float64)
         means = np.atleast_2d(np.asarray(means, dtype=np.float64))
         covariances = np.asarray(covariances, dtype=np.float64)

@@ -9,14 +9,11 @@ triangle, and the panel says how many there are.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from _gallery import command_line, save
 from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
 
 from fmmi.benchmark.report import solved
@@ -63,16 +60,8 @@ def main(out: Path, quick: bool = False) -> Path:
         ax.set_xlabel("true MI (nats)")
     axes[0].set_ylabel("estimate (nats)")
     axes[0].legend(loc="upper left")
-    fig.tight_layout()
-    path = out / "bmi_suite.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, out, "bmi_suite")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("gallery"), help="folder for the figure")
-    parser.add_argument("--quick", action="store_true", help="a subset of the records, for the tests")
-    args = parser.parse_args()
-    print(main(args.out, args.quick))
+    command_line(main, __doc__)

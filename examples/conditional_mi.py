@@ -11,14 +11,11 @@ I(X;(Y,Z)) - I(X;Z) with both terms on the same splits; one training per term he
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from _gallery import command_line, save
 
 import fmmi
 
@@ -63,16 +60,8 @@ def main(out: Path, quick: bool = False) -> Path:
     ax.set_ylim(-0.6, len(labels) - 0.4)
     ax.set_xlabel("I(X;Y|Z), nats")
     ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    path = out / "conditional_mi.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, out, "conditional_mi")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("gallery"), help="folder for the figure")
-    parser.add_argument("--quick", action="store_true", help="tiny settings (seconds), for the tests")
-    args = parser.parse_args()
-    print(main(args.out, args.quick))
+    command_line(main, __doc__)

@@ -11,17 +11,14 @@ the kept pilot is the estimate); without that flag it cross-fits the kept net on
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from _gallery import command_line, save
 
 from fmmi.estimators import KSG
 
@@ -78,16 +75,8 @@ def main(out: Path, quick: bool = False) -> Path:
     ax.set_xlabel("I(X;Y), nats (95% interval)")
     ax.set_title("X = age, dose, weight; Y = response, marker")
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    path = out / "csv_columns.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, out, "csv_columns")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("gallery"), help="folder for the figure")
-    parser.add_argument("--quick", action="store_true", help="tiny settings (seconds), for the tests")
-    args = parser.parse_args()
-    print(main(args.out, args.quick))
+    command_line(main, __doc__)

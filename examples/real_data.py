@@ -13,14 +13,11 @@ interval and ``result.warnings``.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from _gallery import command_line, save
 from sklearn.datasets import load_diabetes
 
 import fmmi
@@ -49,16 +46,8 @@ def main(out: Path, quick: bool = False) -> Path:
     ax.set_xlabel("I(body measures; blood serum), nats (95% interval)")
     note = "fit check: warned" if flow.warnings else "fit check: no warning"
     ax.set_title(f"diabetes data, 442 patients; {note}", fontsize=10)
-    fig.tight_layout()
-    path = out / "real_data.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, out, "real_data")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("gallery"), help="folder for the figure")
-    parser.add_argument("--quick", action="store_true", help="tiny settings (seconds), for the tests")
-    args = parser.parse_args()
-    print(main(args.out, args.quick))
+    command_line(main, __doc__)

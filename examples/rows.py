@@ -11,15 +11,12 @@ the fit check then says so (`fmmi.OverfitWarning`; its count is in the title).
 
 from __future__ import annotations
 
-import argparse
 import warnings
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from _gallery import command_line, save
 
 import fmmi
 
@@ -50,16 +47,8 @@ def main(out: Path, quick: bool = False) -> Path:
     ax.set_ylabel("I(X;Y), nats")
     ax.set_title(f"2 + 2 Gaussian, 1 nat; fit check warned on {warned} of {len(sizes)}", fontsize=10)
     ax.legend()
-    fig.tight_layout()
-    path = out / "rows.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, out, "rows")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("gallery"), help="folder for the figure")
-    parser.add_argument("--quick", action="store_true", help="tiny settings (seconds), for the tests")
-    args = parser.parse_args()
-    print(main(args.out, args.quick))
+    command_line(main, __doc__)

@@ -9,8 +9,9 @@ running estimate against the number of Monte-Carlo samples, with its 95% band an
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
+
+from _gallery import command_line
 
 from fmmi.demo import DemoConfig, run_demo
 
@@ -23,8 +24,4 @@ def main(out: Path, quick: bool = False) -> Path:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("gallery"), help="folder for the figure")
-    parser.add_argument("--quick", action="store_true", help="tiny settings (seconds), for the tests")
-    args = parser.parse_args()
-    print(main(args.out, args.quick))
+    command_line(main, __doc__)

@@ -157,6 +157,13 @@ def _estimator_options(args: argparse.Namespace) -> dict:
 
 
 def _print_result(args: argparse.Namespace, result, what: str, dims: dict, selection=None) -> None:
+    """One line (or one JSON object) for the result; with a choice of net, the kept fit's own line and the choice's.
+
+    With ``selection``, ``result`` is the whole call's (its seconds count the pilots too).
+    """
+    total = result.seconds
+    if selection is not None:
+        result = selection.result  # the kept fit, with its own seconds
     if not distributed.is_main_process():
         return  # under torchrun every rank holds the same result; rank 0 reports it
     if args.bits:
@@ -164,7 +171,7 @@ def _print_result(args: argparse.Namespace, result, what: str, dims: dict, selec
     if args.json:
         record = {"file": args.file, "quantity": what, **dims, **result.as_dict()}
         if selection is not None:
-            record["selection"] = {**_selection_record(selection, args.bits), "seconds": result.seconds}
+            record["selection"] = {**_selection_record(selection, args.bits), "seconds": total}
         print(json.dumps(record, default=str))
         return
     low, high = result.interval
@@ -175,7 +182,7 @@ def _print_result(args: argparse.Namespace, result, what: str, dims: dict, selec
         f"n_eval={result.n_eval}, folds={result.n_folds}, {result.seconds:.1f} s)"
     )
     if selection is not None:
-        print(f"{_selection_line(selection)}")
+        print(f"{_selection_line(selection)}; {total:.1f} s in all")
 
 
 def _describe(candidate: dict) -> str:

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from fmmi.benchmark.tasks import SplitStudentT, Transformed, spiral
-from fmmi.distributions import CorrelatedGaussian
 from fmmi.config import CANDIDATES
+from fmmi.distributions import CorrelatedGaussian
 from fmmi.estimators.selection import fit_pilots, keep
 
 N, SEED = 10000, 0

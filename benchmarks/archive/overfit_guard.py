@@ -42,8 +42,8 @@ import torch
 from fmmi import FMMI
 from fmmi.benchmark import get_task
 from fmmi.benchmark.runner import source_commit
-from fmmi.integrate import mean_and_stderr
 from fmmi.estimators.selection import keep
+from fmmi.integrate import mean_and_stderr
 
 NETS = {"tanh": {}, "silu": {"activation": "silu"}}
 N_ROWS = 10_000

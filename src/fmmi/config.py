@@ -36,7 +36,7 @@ __all__ = [
     "SELECT_MAX_COLUMNS",
     "StreamingOptions",
     "VARIANTS",
-    "option_fields",
+    "option_values",
     "problem_options",
 ]
 
@@ -247,7 +247,7 @@ class DefaultOptions(MIOptions):
 
     def mi_options(self) -> MIOptions:
         """These options less the choice of net, as `MIOptions` (``activation`` as given, None included)."""
-        return MIOptions(**{f.name: getattr(self, f.name) for f in dataclasses.fields(MIOptions)})
+        return MIOptions(**option_values(self, MIOptions))
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
@@ -278,9 +278,14 @@ class StreamingOptions(MIOptions):
                 raise ValueError(f"streaming does not support {name} (it needs the data in memory)")
 
 
-def option_fields(options: type[FlowOptions] | FlowOptions) -> tuple[str, ...]:
-    """The option names of an options class (or of an estimator built on one), in declaration order."""
-    return tuple(f.name for f in dataclasses.fields(options))
+def option_values(source: Any, options: type[FlowOptions] | FlowOptions | None = None) -> dict[str, Any]:
+    """The values ``source`` holds for the fields of ``options`` (default: of ``source`` itself), by name.
+
+    ``options`` is an options class (or an estimator built on one); ``source`` anything with those
+    attributes, e.g. an estimator read as the options it was built on.
+    """
+    fields = dataclasses.fields(source if options is None else options)
+    return {f.name: getattr(source, f.name) for f in fields}
 
 
 def problem_options(options: type[FlowOptions] | FlowOptions = MIOptions) -> frozenset[str]:

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from ._checks import location_scale, make_generator, resolve_device, resolve_mixed_precision
-from .config import StreamingOptions, option_fields
+from .config import StreamingOptions, option_values
 from .intervals import monte_carlo_interval
 from .preprocessing import MarginalGaussianizer
 from .result import MIResult
@@ -163,7 +163,7 @@ def estimate_mi_streaming(x: str | os.PathLike | NpyRows, y: str | os.PathLike |
     values = term.integrate(endpoints_over(n_train, chosen), m, m)
     # The base's sampling error (fitted on the subsample) is added in quadrature.
     value, stderr, interval = monte_carlo_interval(values, term.base_variance)
-    recorded = {name: getattr(settings, name) for name in option_fields(settings)}
+    recorded = option_values(settings)
     recorded.update(mixed_precision=mixed_precision)
     del recorded["random_state"], recorded["dtype"]
     return MIResult(

@@ -28,7 +28,7 @@ from .._checks import (
     warn_if_discrete,
 )
 from ..checkpoints import fingerprint, open_run
-from ..config import FlowOptions, option_fields
+from ..config import FlowOptions, option_values
 from ..exceptions import OverfitWarning
 from ..fit_check import overfit_note
 from ..intervals import crossfit_interval, monte_carlo_interval
@@ -91,7 +91,7 @@ class FlowEstimator(Params):
     def _start(self, data: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
         """Check the options once, then resolve seed, device and checkpoint folder; returns the data to use."""
         # A snapshot of the options, checked once: the run reads these, not the estimator.
-        options = self._options(**{name: getattr(self, name) for name in option_fields(self._options)})
+        options = self._options(**option_values(self, self._options))
         options.check()
         self.options_ = options
         seed, digest = self.random_state, ""

@@ -10,7 +10,7 @@ import torch
 
 from .. import distributed
 from .._checks import check_pair, resolve_device, resolve_mixed_precision
-from ..config import CANDIDATES, SELECT_MAX_COLUMNS, DefaultOptions, MIOptions, option_fields
+from ..config import CANDIDATES, SELECT_MAX_COLUMNS, DefaultOptions, MIOptions, option_values
 from ..result import MIResult
 from .fmmi import FMMI
 from .params import Params
@@ -88,23 +88,19 @@ class AutoFMMI(DefaultOptions, Params):
         if not self.chooses_net(x.shape[1] + y.shape[1]):
             if options.activation is None:
                 options.activation = MIOptions.activation
-            self.estimator_ = FMMI(**_as_kwargs(options))
+            self.estimator_ = FMMI(**option_values(options))
             result = self.estimator_._fit_estimate((x, y))
             self.mixed_precision_ = self.estimator_.mixed_precision_
             return result
         seed = self.random_state
         if isinstance(seed, torch.Generator):  # one integer, so that every candidate gets the same rows and draws
             seed = int(torch.randint(2**62, (1,), generator=seed))
-        shared = {k: v for k, v in _as_kwargs(options).items() if k not in ("activation", "random_state")}
+        shared = {k: v for k, v in option_values(options).items() if k not in ("activation", "random_state")}
         self.selection_ = choose(
             x, y, CANDIDATES, pilot_steps=self.pilot_steps or self.steps, random_state=seed, **shared
         )
         self.mixed_precision_ = resolve_mixed_precision(self.mixed_precision, resolve_device(self.device), self.dtype)
         return dataclasses.replace(self.selection_.result, seconds=time.perf_counter() - start)
-
-
-def _as_kwargs(options: MIOptions) -> dict[str, Any]:
-    return {name: getattr(options, name) for name in option_fields(options)}
 
 
 def estimate_mi(

@@ -137,7 +137,7 @@ def test_only_the_kept_fit_reports_an_overfit_warning():
     import fmmi
 
     x, y = fmmi.distributions.SplitStudentT(np.eye(20), 10, 2).sample(400, random_state=0)
-    options = dict(steps=1500, hidden=128, lr=3e-3, interval="monte_carlo")
+    options = dict(steps=1500, hidden=128, lr=3e-3, interval="monte_carlo", early_stopping=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         chosen = select(x, y, pilot_steps=1500, random_state=0, **options)

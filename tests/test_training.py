@@ -6,12 +6,12 @@ import torch
 from torch import nn
 
 from fmmi.coupling import joint_endpoints
+from fmmi.curves import EarlyStopping, LossCurve
 from fmmi.distributions import CorrelatedGaussian
 from fmmi.exceptions import TrainingDivergedError, TrainingRecoveredWarning
 from fmmi.nn import VelocityMLP
 from fmmi.paths import get_path
 from fmmi.training import (
-    LossCurve,
     adamw,
     load_checkpoint,
     train_flow_matching,
@@ -310,3 +310,41 @@ def test_adamw_gives_the_loop_where_there_is_no_fused_kernel_or_when_asked(monke
     assert optimizer.param_groups[0]["lr"] == 1e-3 and len(optimizer.param_groups[0]["params"]) == 2
     monkeypatch.undo()
     assert not adamw(nn.Linear(3, 3).parameters(), lr=1e-3, fused=False).defaults["fused"]  # asked for the loop
+
+
+def _stopping(net, means, every=50):
+    """An `EarlyStopping` fed scripted losses; it keeps a copy of the net's weights at each record."""
+    noise = np.random.default_rng(0).normal(size=300)
+    seen = {}
+
+    def losses():
+        seen[len(seen)] = {k: v.clone() for k, v in net.net.state_dict().items()}
+        return means[len(seen) - 1] + noise
+
+    stopping = EarlyStopping(losses, net.net, every=every, patience=1000)
+    return stopping, seen
+
+
+def test_early_stopping_ends_the_training_and_leaves_the_kept_weights(tmp_path):
+    net, endpoints, generator = _setup()
+    stopping, seen = _stopping(net, [2.0, 1.5, 1.5, 3.0, 3.0, 3.0, 3.0])
+    losses = _train(net, endpoints, generator, stopping=stopping, checkpoint=tmp_path / "run.pt")
+    assert stopping.steps == [0, 50, 100, 150] and stopping.stopped_step == 150 and stopping.kept_step == 50
+    assert losses.shape == (150,) and net.calls == 150
+    for name, value in net.net.state_dict().items():
+        torch.testing.assert_close(value, seen[1][name], rtol=0, atol=0)
+
+    # The same call again resumes from the checkpoint written at the stop: no step is taken again.
+    again, endpoints, generator = _setup()
+    resumed, _ = _stopping(again, [2.0, 1.5, 1.5, 3.0, 3.0, 3.0, 3.0])
+    _train(again, endpoints, generator, stopping=resumed, checkpoint=tmp_path / "run.pt")
+    assert again.calls == 0 and resumed.kept_step == 50
+    for name, value in again.net.state_dict().items():
+        torch.testing.assert_close(value, seen[1][name], rtol=0, atol=0)
+
+
+def test_early_stopping_and_a_weight_average_do_not_mix():
+    net, endpoints, generator = _setup()
+    stopping, _ = _stopping(net, [2.0] * 10)
+    with pytest.raises(ValueError, match="early stopping keeps weights of a recorded step"):
+        _train(net, endpoints, generator, stopping=stopping, ema=0.99)

@@ -35,12 +35,15 @@ __all__ = [
     "MIOptions",
     "SELECT_MAX_COLUMNS",
     "StreamingOptions",
+    "VALIDATION_EVERY",
     "VARIANTS",
     "option_values",
     "problem_options",
 ]
 
 INTERVALS = ("crossfit", "monte_carlo")
+# Steps between the records of the validation loss that early stopping reads.
+VALIDATION_EVERY = 500
 DIVERGENCES = ("exact", "hutchinson")
 VARIANTS = ("joint", "conditional", "doe")
 
@@ -76,12 +79,22 @@ class FlowOptions:
         hidden: Width of each hidden layer of the velocity MLP.
         depth: Number of hidden layers (with 1 or 2 the exact divergence has a closed form).
         activation: Hidden units, a name of `fmmi.nn.ACTIVATIONS`.
-        steps: AdamW steps per trained net.
+        steps: AdamW steps per trained net; with ``early_stopping``, the most it takes. 0: no net is
+            trained and each term reads its Gaussian base alone (not for cFMMI, which has none).
         batch_size: Rows per training step.
         lr: Initial learning rate, annealed to 0 by a cosine schedule.
         weight_decay: AdamW weight decay.
         ema: None: the net keeps its last weights; a float in (0, 1): it ends with the exponential
-            moving average of its weights with that decay.
+            moving average of its weights with that decay (not with ``early_stopping``).
+        early_stopping: Keep back a share of each net's training rows as validation rows, record the
+            net's flow-matching loss on them every `VALIDATION_EVERY` steps, stop when it has not fallen for
+            ``patience`` steps or has risen clearly above its lowest, and keep the weights of its
+            lowest record, or the start (the Gaussian base alone) when that is not clearly lower
+            (`fmmi.curves.EarlyStopping`). The rows an estimate is read on play no part.
+        validation_fraction: Share of each net's training rows kept back for ``early_stopping``
+            (at most 4,096 rows).
+        patience: Steps without a lower validation loss after which ``early_stopping`` stops (at
+            least `VALIDATION_EVERY`).
         time_density: How training times are drawn, ``"uniform"`` or ``"log"``
             (`fmmi.training.sample_times`).
         time_features: ``"linear"``: the net sees t; ``"log"``: t and ``-log(1 - t) / 4``
@@ -130,6 +143,9 @@ class FlowOptions:
     lr: float = 1e-3
     weight_decay: float = 0.0
     ema: float | None = None
+    early_stopping: bool = True
+    validation_fraction: float = 0.2
+    patience: int = 2000
     time_density: str = "uniform"
     time_features: str = "linear"
     gaussian_base: bool = True
@@ -167,10 +183,22 @@ class FlowOptions:
         ):
             _check_choice(getattr(self, name), name, allowed)
         get_path(self.path)
-        for name in ("hidden", "depth", "steps", "batch_size", "n_probes", "n_time", "n_folds", "checkpoint_every"):
+        for name in ("hidden", "depth", "batch_size", "n_probes", "n_time", "n_folds", "checkpoint_every"):
             check_positive_int(getattr(self, name), name)
+        if self.steps != 0:
+            check_positive_int(self.steps, "steps", "a positive integer, or 0 for the Gaussian base alone")
+        if self.steps == 0 and not self.gaussian_base:
+            raise ValueError("steps=0 reads the Gaussian base alone: it needs gaussian_base=True")
         if self.interval == "crossfit" and self.n_folds < 2:
             raise ValueError(f"n_folds must be at least 2 for the crossfit interval, got {self.n_folds}")
+        _check_fraction(self.validation_fraction, "validation_fraction")
+        if not isinstance(self.patience, numbers.Integral) or self.patience < VALIDATION_EVERY:
+            raise ValueError(f"patience must be an integer of at least {VALIDATION_EVERY} steps, got {self.patience!r}")
+        if self.early_stopping and self.ema is not None:
+            raise ValueError(
+                "early_stopping keeps the weights of one step, not a weight average: "
+                "drop ema, or pass early_stopping=False"
+            )
         if self.n_mc is not None and (not isinstance(self.n_mc, numbers.Integral) or self.n_mc < 2):
             raise ValueError(f"n_mc must be None or an integer >= 2, got {self.n_mc!r}")
         if not (isinstance(self.lr, (int, float)) and self.lr > 0):
@@ -261,9 +289,11 @@ class StreamingOptions(MIOptions):
         fit_rows: Training rows (a random sample) that the per-column maps and the Gaussian base are
             fitted on.
         n_mc: Held-out rows (drawn at random) averaged for the estimate.
+    Streaming trains each net for ``steps`` (``early_stopping`` is off: it needs validation rows in memory).
     """
 
     interval: str = "monte_carlo"
+    early_stopping: bool = False
     n_mc: int | None = 100_000
     fit_rows: int = 200_000
 
@@ -273,7 +303,7 @@ class StreamingOptions(MIOptions):
         for name, allowed in (("variant", "joint"), ("interval", "monte_carlo")):
             if getattr(self, name) != allowed:
                 raise ValueError(f"streaming supports {name}={allowed!r} only, got {getattr(self, name)!r}")
-        for name in ("checkpoint_dir", "dequantize"):
+        for name in ("checkpoint_dir", "dequantize", "early_stopping"):
             if getattr(self, name):
                 raise ValueError(f"streaming does not support {name} (it needs the data in memory)")
 

@@ -1,7 +1,7 @@
 """The fit check: do a fit's nets fit rows they never saw better than the Gaussian base alone?
 
 Each split's terms trace their flow-matching loss on the split's held-out rows
-while they train (`fmmi.training.LossCurve`); step 0 is the Gaussian base
+while they train (`fmmi.curves.LossCurve`); step 0 is the Gaussian base
 alone (the net starts at zero). A split's nets count as no better than their
 base unless their held-out loss ends lower than the base's by more than
 `OVERFIT_STDERRS` paired standard errors; an `fmmi.OverfitWarning` is due when

@@ -38,6 +38,10 @@ class MIResult:
         random_state: The integer seed that reproduces the run, if known.
         warnings: What the fit found wrong with itself, in words (also issued as
             Python warnings, e.g. `fmmi.OverfitWarning`); empty when nothing was found.
+        kept_steps: For each split and each of its nets in turn, the training step whose weights
+            the net kept (with early stopping, its lowest validation loss; 0: the net stayed at
+            zero, its Gaussian base alone); empty for splits of other processes and for
+            estimators without nets.
     """
 
     value: float
@@ -54,6 +58,7 @@ class MIResult:
     seconds: float = float("nan")
     random_state: int | None = None
     warnings: tuple[str, ...] = ()
+    kept_steps: tuple[int, ...] = ()
     options: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -85,6 +90,7 @@ class MIResult:
         out["interval"] = list(self.interval)
         out["fold_values"] = list(self.fold_values)
         out["warnings"] = list(self.warnings)
+        out["kept_steps"] = list(self.kept_steps)
         return out
 
     def __str__(self) -> str:

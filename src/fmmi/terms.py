@@ -18,8 +18,9 @@ import numpy as np
 import torch
 
 from ._checks import location_scale
-from .config import FlowOptions, MIOptions
+from .config import VALIDATION_EVERY, FlowOptions, MIOptions
 from .coupling import conditional_endpoints, gaussian_source_endpoints, joint_endpoints, two_sample_endpoints
+from .curves import EarlyStopping, LossCurve
 from .gaussian_base import (
     GaussianBase,
     ResidualVelocity,
@@ -30,7 +31,7 @@ from .gaussian_base import (
 from .integrate import divergence_integrals
 from .nn import VelocityMLP
 from .paths import get_path
-from .training import LossCurve, train_flow_matching
+from .training import train_flow_matching
 
 __all__ = [
     "ConditionalMITerm",
@@ -46,6 +47,9 @@ LOSS_CHUNK = 8192
 # Held-out rows (at most) and steps between records of the loss curve traced while a term's net trains.
 CURVE_ROWS = 4096
 CURVE_EVERY = 1000
+# Early stopping: validation rows (at most) and draws of the loss per row at each record.
+VALIDATION_ROWS = 4096
+VALIDATION_DRAWS = 4
 
 
 @dataclass
@@ -118,14 +122,23 @@ class Term:
             self.base_integral = self.base.integral - bias
         return tensors
 
-    def train(self, draw, n_rows: int, *, desc: str = "training", key: str = "", curve: LossCurve | None = None):
+    def train(
+        self,
+        draw,
+        n_rows: int,
+        *,
+        desc: str = "training",
+        key: str = "",
+        curve: LossCurve | None = None,
+        stopping: EarlyStopping | None = None,
+    ):
         """Train the net (after `prepare`) by flow matching on endpoints ``draw`` over ``n_rows`` rows."""
         options = self.options
         model = self.net
         if self.base is not None:
             # The untrained flow is the base itself: a random net's divergence would add noise until trained away.
             model = ResidualVelocity(self.net.zero_output(), self.base)
-        self.curve = curve
+        self.curve, self.stopping = curve, stopping
         folder = options.checkpoint_dir
         self.history = train_flow_matching(
             model,
@@ -146,7 +159,11 @@ class Term:
             progress=options.progress,
             desc=desc,
             curve=curve,
+            stopping=stopping,
         )
+        if stopping is not None and curve is not None and stopping.kept_step != stopping.stopped_step:
+            self.net.eval()
+            curve.record(stopping.stopped_step)  # the curve ends on the weights the net kept
 
     def fit(
         self,
@@ -155,8 +172,29 @@ class Term:
         key: str = "",
         held_out: Sequence[np.ndarray] | None = None,
     ) -> Term:
-        """Train on the rows ``arrays``; with ``held_out`` rows, trace the net's loss on them (``curve``)."""
-        draw, n_rows = self.endpoints(self.prepare(arrays))
+        """Train on the rows ``arrays``; with ``held_out`` rows, trace the net's loss on them (``curve``).
+
+        With ``early_stopping``, a random ``validation_fraction`` of the rows (at most `VALIDATION_ROWS`)
+        is kept back from the training steps and decides when they stop (``stopping``); the
+        standardisation and the Gaussian base are fitted on every row of ``arrays``.
+        """
+        tensors = self.prepare(arrays)
+        if self.options.steps == 0:  # the Gaussian base alone
+            if self.base is None:
+                raise ValueError(f"steps=0 reads the Gaussian base alone, and {type(self).__name__} has none")
+            self.net.zero_output()
+            self.curve, self.stopping, self.history = None, None, np.empty(0)
+            return self
+        stopping = None
+        if self.options.early_stopping:
+            tensors, validation = self.hold_back(tensors, arrays)
+            stopping = EarlyStopping(
+                lambda: self.flow_matching_losses(validation, torch.Generator().manual_seed(0), VALIDATION_DRAWS),
+                self.net,
+                every=VALIDATION_EVERY,
+                patience=self.options.patience,
+            )
+        draw, n_rows = self.endpoints(tensors)
         curve = None
         if held_out is not None:
             rows = [a[:CURVE_ROWS] for a in held_out]
@@ -164,8 +202,23 @@ class Term:
             curve = LossCurve(
                 lambda: self.flow_matching_losses(rows, torch.Generator().manual_seed(0), 1), every=CURVE_EVERY
             )
-        self.train(draw, n_rows, desc=desc, key=key, curve=curve)
+        self.train(draw, n_rows, desc=desc, key=key, curve=curve, stopping=stopping)
         return self
+
+    def hold_back(
+        self, tensors: Sequence[torch.Tensor], arrays: Sequence[np.ndarray]
+    ) -> tuple[list[torch.Tensor], list[np.ndarray]]:
+        """Split off ``validation_fraction`` of the rows (at most `VALIDATION_ROWS`) at random: (the rest as
+        tensors, the validation rows as arrays). Arrays of the same length (paired rows) lose the same rows."""
+        orders: dict[int, tuple[np.ndarray, torch.Tensor]] = {}
+        for a in arrays:
+            n = a.shape[0]
+            if n not in orders:
+                n_validation = min(max(2, round(self.options.validation_fraction * n)), VALIDATION_ROWS, n - 2)
+                order = torch.randperm(n, generator=self.runtime.generator)
+                orders[n] = (order[:n_validation].numpy(), order[n_validation:])
+        rest = [t[orders[a.shape[0]][1].to(t.device)] for t, a in zip(tensors, arrays)]
+        return rest, [a[orders[a.shape[0]][0]] for a in arrays]
 
     def contributions(self, arrays: Sequence[np.ndarray]) -> np.ndarray:
         """Per-unit values of the term's quantity on the rows ``arrays``, nats (every row once by default)."""
@@ -176,6 +229,8 @@ class Term:
     def integrate(self, draw, n_rows: int, n_mc: int) -> np.ndarray:
         """Per-unit values of the term's quantity, nats, from ``n_mc`` units drawn by ``draw`` over ``n_rows``."""
         options = self.options
+        if options.steps == 0:  # no net: the base's exact integral for every unit
+            return self.read(np.full(n_mc, self.base_integral))
         # With a Gaussian base, only the net's divergence is integrated; the base's is exact.
         integrals = self.base_integral + divergence_integrals(
             self.net,
@@ -193,6 +248,13 @@ class Term:
         if not np.all(np.isfinite(integrals)):
             raise FloatingPointError("the divergence of a trained net is not finite on the held-out data")
         return self.read(integrals)
+
+    @property
+    def kept_step(self) -> int:
+        """The training step whose weights the net kept (0: none, the net is zero)."""
+        if self.stopping is not None:
+            return int(self.stopping.kept_step)
+        return int(self.history.size)
 
     @property
     def base_value(self) -> float:

@@ -16,13 +16,13 @@ from tqdm.auto import tqdm
 
 from . import distributed
 from .coupling import Endpoints
+from .curves import EarlyStopping, LossCurve
 from .exceptions import TrainingDivergedError, TrainingRecoveredWarning
 from .integrate import LOG_GRID_GAP
 from .io import atomic_write_bytes
 from .paths import Path
 
 __all__ = [
-    "LossCurve",
     "TIME_DENSITIES",
     "adamw",
     "load_checkpoint",
@@ -34,57 +34,6 @@ TIME_DENSITIES = ("uniform", "log")
 
 # Steps between loss checks; each clean check refreshes the in-memory snapshot used for recovery.
 CHECK_EVERY = 50
-
-
-class LossCurve:
-    """Per-row losses of a net on fixed rows and draws: at step 0, about every ``every`` steps, at the end.
-
-    ``losses`` is a callable returning the current net's per-row losses (the same rows and the same
-    random draws at every call, so that two steps' losses pair row by row). Given to
-    `train_flow_matching` as ``curve``, it is called at the first clean loss check (every 50
-    steps) past each multiple of ``every``, on the current weights (not an ``ema`` average); its
-    record is kept in the training checkpoints, so a resumed run ends with the whole curve (a
-    checkpoint written without one resumes with the records from its step on).
-    """
-
-    def __init__(self, losses, every: int = 500):
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive integer, got {every!r}")
-        self.losses = losses
-        self.every = every
-        self.steps: list[int] = []
-        self.values: list[np.ndarray] = []
-
-    def record(self, step: int) -> None:
-        # A restart may go back to an earlier step: drop what lies past it.
-        while self.steps and self.steps[-1] >= step:
-            self.steps.pop()
-            self.values.pop()
-        self.steps.append(step)
-        self.values.append(np.asarray(self.losses(), dtype=np.float64))
-
-    def means(self) -> np.ndarray:
-        """Mean loss at each recorded step, shape (n_records,)."""
-        return np.array([v.mean() for v in self.values])
-
-    def rise(self) -> tuple[int, float, float]:
-        """The step of the lowest mean loss, and how much higher the last one is (paired mean, standard error)."""
-        best = int(np.argmin(self.means()))
-        return (self.steps[best], *_paired_mean(self.values[-1] - self.values[best]))
-
-    def drop(self) -> tuple[float, float]:
-        """How much lower the last record is than the first (paired mean over the rows, standard error)."""
-        return _paired_mean(self.values[0] - self.values[-1])
-
-    def state_dict(self) -> dict:
-        return {
-            "steps": torch.tensor(self.steps, dtype=torch.int64),
-            "values": torch.from_numpy(np.stack(self.values)) if self.values else torch.zeros(0),
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        self.steps = [int(s) for s in state["steps"].tolist()]
-        self.values = [v.numpy().copy() for v in state["values"]] if self.steps else []
 
 
 def train_flow_matching(
@@ -108,6 +57,7 @@ def train_flow_matching(
     progress: bool = False,
     desc: str = "training",
     curve: LossCurve | None = None,
+    stopping: EarlyStopping | None = None,
 ) -> np.ndarray:
     """Regress ``net(z_t, t)`` on the path's conditional velocity.
 
@@ -152,11 +102,15 @@ def train_flow_matching(
         checkpoint_every: Steps between checkpoints.
         fingerprint: A string identifying the run's options and data.
         progress: Show a progress bar (tqdm), labelled ``desc``.
-        curve: Records the net's losses on other rows as training goes (`LossCurve`);
+        curve: Records the net's losses on other rows as training goes (`fmmi.curves.LossCurve`);
             its own random draws leave the training's untouched.
+        stopping: Records the net's losses on validation rows the same way, may stop the
+            training before ``steps`` and, at the end, gives the net the weights its rule keeps
+            (`fmmi.curves.EarlyStopping`); not with ``ema``. ``steps`` is then the most it trains,
+            and the learning rate still follows the cosine schedule of ``steps``.
 
     Returns:
-        The loss at every step, shape (steps,).
+        The loss at every step taken, shape (steps taken,).
 
     Raises:
         TrainingDivergedError: when the loss stays non-finite.
@@ -164,6 +118,8 @@ def train_flow_matching(
     """
     if ema is not None and not (isinstance(ema, float) and 0.0 < ema < 1.0):
         raise ValueError(f"ema must be a float in (0, 1) or None, got {ema!r}")
+    if ema is not None and stopping is not None:
+        raise ValueError("early stopping keeps weights of a recorded step, not a weight average: pass one of them")
     batch_size = min(batch_size, n_rows)
     model, batches = net, generator
     if distributed.is_distributed():
@@ -179,7 +135,7 @@ def train_flow_matching(
     if ema is not None:
         average = AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(ema), use_buffers=False)
     losses = np.empty(steps)
-    step, restarts = 0, 0
+    step, restarts, stopped = 0, 0, False
     if checkpoint is not None and FilePath(checkpoint).exists():
         state = load_checkpoint(checkpoint, fingerprint=fingerprint, steps=steps)
         net.load_state_dict(state["net"])
@@ -194,6 +150,10 @@ def train_flow_matching(
         losses[:step] = state["losses"].numpy()
         if curve is not None and "curve" in state:
             curve.load_state_dict(state["curve"])
+        if stopping is not None and "stopping" in state:
+            stopping.load_state_dict(state["stopping"])
+            # A run that the rule had stopped ends where it stopped.
+            stopped = bool(stopping.steps) and stopping.steps[-1] == step and stopping.should_stop()
 
     def save() -> None:
         buffer = io.BytesIO()
@@ -210,6 +170,7 @@ def train_flow_matching(
                 "generator": batches.get_state(),
                 "losses": torch.from_numpy(losses[:step].copy()),
                 **({"curve": curve.state_dict()} if curve is not None else {}),
+                **({"stopping": stopping.state_dict()} if stopping is not None else {}),
             },
             buffer,
         )
@@ -228,19 +189,27 @@ def train_flow_matching(
             "average": None if average is None else _clone(average.state_dict()),
         }
 
-    def record_curve() -> None:
+    records = [c for c in (curve, stopping) if c is not None]
+
+    def record_curves() -> bool:
+        """Record the curves due at this step; whether the stopping rule ends the training here."""
+        due = [c for c in records if c.due(step, steps)]
+        if not due:
+            return False
         net.eval()
-        curve.record(step)
+        for c in due:
+            c.record(step)
         net.train()
+        return stopping in due and stopping.should_stop()
 
     # The starting state is finite (a fresh net, or a checkpoint that was).
     snapshot = take_snapshot()
-    if curve is not None and step == 0:
-        record_curve()
+    if step == 0:
+        record_curves()
     window: list[torch.Tensor] = []  # this window's losses, left on the device
     net.train()
     try:
-        while step < steps:
+        while step < steps and not stopped:
             index = torch.randint(n_rows, (batch_size,), generator=batches)
             z_0, z_1, context = endpoints(index, batches)
             t = sample_times(batch_size, time_density, batches).to(z_1.device)
@@ -298,9 +267,8 @@ def train_flow_matching(
                 continue
             losses[first:step] = values
             snapshot = take_snapshot()  # these parameters gave finite losses: a safe point to come back to
-            if curve is not None and (step == steps or step // curve.every > curve.steps[-1] // curve.every):
-                record_curve()
-            if at_checkpoint:
+            stopped = record_curves()
+            if at_checkpoint or (stopped and checkpoint is not None):
                 save()
             if bar is not None:
                 bar.set_postfix(loss=f"{values[-1]:.4f}")
@@ -311,8 +279,10 @@ def train_flow_matching(
         with torch.no_grad():
             for mine, averaged in zip(net.parameters(), average.module.parameters()):
                 mine.copy_(averaged)
+    if stopping is not None:
+        stopping.restore()
     net.eval()
-    return losses
+    return losses[:step]
 
 
 def adamw(params, *, lr: float, weight_decay: float = 0.0, fused: bool = True) -> torch.optim.AdamW:
@@ -331,12 +301,6 @@ def adamw(params, *, lr: float, weight_decay: float = 0.0, fused: bool = True) -
         except (RuntimeError, ValueError):  # no fused kernel for these parameters here
             pass
     return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-
-
-def _paired_mean(difference: np.ndarray) -> tuple[float, float]:
-    """Mean of row-paired differences and its standard error (0 for a single row)."""
-    stderr = float(difference.std(ddof=1) / math.sqrt(difference.size)) if difference.size > 1 else 0.0
-    return float(difference.mean()), stderr
 
 
 def sample_times(n: int, density: str, generator: torch.Generator) -> torch.Tensor:

@@ -42,16 +42,17 @@ def test_same_seed_same_value(gaussian_1d):
 
 def test_fit_then_estimate(gaussian_1d):
     dist, x, y = gaussian_1d
-    estimator = FMMI(random_state=0, **MC).fit(x[:1500], y[:1500])
+    # Without early stopping: on Gaussian data it would keep the base alone (the exact velocity already).
+    estimator = FMMI(random_state=0, **MC, early_stopping=False).fit(x[:1500], y[:1500])
     assert estimator.history_.shape == (FAST["steps"],)
     assert np.all(np.isfinite(estimator.history_))
     # Training lowers the flow-matching loss on fixed held-out pairs: a little
     # with the Gaussian base (for Gaussian data it is the exact velocity already),
     # clearly for the net alone.
-    untrained = FMMI(random_state=0, **dict(MC, steps=1)).fit(x[:1500], y[:1500])
+    untrained = FMMI(random_state=0, **dict(MC, steps=1, early_stopping=False)).fit(x[:1500], y[:1500])
     held_out = x[1500:], y[1500:]
     assert estimator.flow_matching_loss(*held_out).mean() < untrained.flow_matching_loss(*held_out).mean()
-    alone = dict(MC, gaussian_base=False)
+    alone = dict(MC, gaussian_base=False, early_stopping=False)
     trained = FMMI(random_state=0, **alone).fit(x[:1500], y[:1500])
     untrained = FMMI(random_state=0, **dict(alone, steps=1)).fit(x[:1500], y[:1500])
     assert trained.flow_matching_loss(*held_out).mean() < 0.97 * untrained.flow_matching_loss(*held_out).mean()
@@ -123,7 +124,11 @@ def test_non_numeric_data():
     [
         (dict(path="spline"), "path"),
         (dict(coupling="ot"), "coupling"),
-        (dict(steps=0), "steps"),
+        (dict(steps=-1), "steps"),
+        (dict(steps=0, gaussian_base=False), "steps=0 reads the Gaussian base alone"),
+        (dict(patience=100), "patience"),
+        (dict(validation_fraction=1.0), "validation_fraction"),
+        (dict(ema=0.99), "early_stopping keeps the weights of one step"),
         (dict(hidden=2.5), "hidden"),
         (dict(lr=-1.0), "lr"),
         (dict(test_size=1.0), "test_size"),
@@ -246,7 +251,8 @@ def test_nets_that_learned_their_training_rows_draw_an_overfit_warning():
     # 400 rows of a 10 x 10 Student-t (nu = 2, true MI 0.711): the net fits its 200 training rows,
     # reads 2.7 nats and fits the other 200 worse than the Gaussian base alone.
     x, y = fmmi.distributions.SplitStudentT(np.eye(20), 10, 2).sample(400, random_state=0)
-    est = FMMI(steps=1500, hidden=128, lr=3e-3, interval="monte_carlo", random_state=0)
+    # Without early stopping, which would keep the base alone here (tests/test_cli.py).
+    est = FMMI(steps=1500, hidden=128, lr=3e-3, interval="monte_carlo", random_state=0, early_stopping=False)
     with pytest.warns(fmmi.OverfitWarning, match="fit the held-out rows no better than the base"):
         result = est.fit_estimate(x, y)
     assert result.value > 2.0

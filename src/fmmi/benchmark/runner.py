@@ -174,6 +174,7 @@ def run_one(
             interval=list(result.interval),
             interval_kind=result.interval_kind,
             warnings=list(result.warnings),
+            kept_steps=list(result.kept_steps),
             success=True,
             error=None,
         )

@@ -26,7 +26,20 @@ def add_estimator_flags(parser: argparse.ArgumentParser) -> None:
     """The flags of the flow estimators' options; their defaults are `fmmi.config.FlowOptions`'s."""
     d = FlowOptions
     parser.add_argument(
-        "--steps", type=positive_int, default=d.steps, help=f"training steps per net (default {d.steps})"
+        "--steps", type=positive_int, default=d.steps, help=f"most training steps per net (default {d.steps})"
+    )
+    parser.add_argument(
+        "--early-stopping",
+        action=argparse.BooleanOptionalAction,
+        default=d.early_stopping,
+        help="stop each net when its loss on validation rows kept back from its training rows stops falling, and "
+        "keep its best weights (default: on; see fmmi.config.FlowOptions)",
+    )
+    parser.add_argument(
+        "--patience",
+        type=positive_int,
+        default=d.patience,
+        help=f"early stopping: steps without a lower validation loss before a net stops (default {d.patience})",
     )
     parser.add_argument("--hidden", type=positive_int, default=d.hidden, help=f"hidden width (default {d.hidden})")
     parser.add_argument("--depth", type=positive_int, default=d.depth, help=f"hidden layers (default {d.depth})")
@@ -138,6 +151,8 @@ def _estimator_options(args: argparse.Namespace) -> dict:
     """The estimators' options from the flags of `add_estimator_flags` (``activation`` None unless given)."""
     return dict(
         steps=args.steps,
+        early_stopping=args.early_stopping,
+        patience=args.patience,
         hidden=args.hidden,
         depth=args.depth,
         activation=args.activation,

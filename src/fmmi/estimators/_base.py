@@ -207,6 +207,9 @@ class FlowEstimator(Params):
         self.loss_curves_ = [
             None if terms is None else tuple(term.curve for _, term in terms) for terms in self.fold_flows_
         ]
+        self.stopping_ = [
+            None if terms is None else tuple(term.stopping for _, term in terms) for terms in self.fold_flows_
+        ]
         notes = overfit_note(self.method, self.fold_flows_, fold_values)
         for note in notes:
             warnings.warn(note, OverfitWarning, stacklevel=3)
@@ -344,6 +347,8 @@ class FlowEstimator(Params):
                 "refusing to return a non-finite value"
             )
         options = {k: v for k, v in self.get_params().items() if k not in ("random_state", "dtype")}
+        kept = [term.kept_step for terms in getattr(self, "fold_flows_", None) or () if terms for _, term in terms]
+        fields.setdefault("kept_steps", tuple(kept))
         return MIResult(
             method=self.method,
             random_state=self.random_state_,

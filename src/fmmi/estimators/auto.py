@@ -35,7 +35,19 @@ class AutoFMMI(DefaultOptions, Params):
        never saw, with an interval that covers the data's and the training's
        variability.
 
-    That is seven trainings. The choice is made when ``select`` is ``"auto"``
+    Each net stops early, by default, when its loss on validation rows kept back
+    from its own training rows stops falling (``early_stopping``), and keeps the
+    weights of its lowest validation loss, or its start (the Gaussian base
+    alone) when that is not clearly lower. When the kept pilot's net stayed at
+    its start, step 2 trains no net: each fold reads its Gaussian base alone
+    (``result.options["steps"]`` is then 0). So the cost follows the data: two
+    short pilots where a Gaussian describes the dependence, up to seven
+    trainings of ``steps`` where the nets keep learning. Which rows decide
+    what: the pilots' choices (the net, whether to train) are made on the
+    pilots' held-out half, which the folds also read; each net's stopping step
+    on validation rows taken from its own training rows, which no estimate reads.
+
+    The choice is made when ``select`` is ``"auto"``
     and no ``activation`` is given, the variant is jFMMI (the choice was
     measured on it alone), there are at most `fmmi.config.SELECT_MAX_COLUMNS`
     columns in all and the run is a single process; otherwise the tanh net

@@ -71,7 +71,11 @@ class FMMI(MIOptions, FlowEstimator):
             estimate by more than 0.1 nats, the fit draws an
             `fmmi.OverfitWarning` (also in ``result.warnings``). None for
             splits of other ranks.
-        n_train_: Training rows of the first split.
+        stopping_: After `fit_estimate`, per split, one `fmmi.curves.EarlyStopping` per term (None
+            without ``early_stopping``): its validation curve, ``stopped_step`` (where the training
+            stopped) and ``kept_step`` (whose weights the net kept; 0: the Gaussian base alone).
+            None for splits of other ranks.
+        n_train_: Training rows of the first split (validation rows included).
         random_state_: The integer seed used, when one was given or drawn.
 
     Example:

@@ -74,10 +74,12 @@ class Selection:
 
 @dataclass(frozen=True)
 class Pilot:
-    """One pilot of `fit_pilots`: its estimate (`MIResult`, nats) and its per-row held-out losses."""
+    """One pilot of `fit_pilots`: its estimate (`MIResult`, nats), its per-row held-out losses, and whether
+    early stopping left every net of it at the start (its Gaussian base alone)."""
 
     result: MIResult
     losses: np.ndarray
+    base_only: bool = False
 
 
 def keep(losses: Sequence[np.ndarray], margin: float = 2.0) -> tuple[int, list[float], list[float]]:
@@ -148,7 +150,9 @@ def _pilots(x, y, candidates, pilot_steps, *, random_state, **options) -> list[P
             **{**shared, **candidate, "steps": int(pilot_steps), "interval": "monte_carlo"}, random_state=random_state
         )
         result = estimator._fit_estimate((x, y))
-        pilots.append(Pilot(result=result, losses=estimator.held_out_losses_))
+        stopped = estimator.stopping_[0]
+        base_only = all(s is not None and s.kept_step == 0 for s in stopped) and estimator.gaussian_base
+        pilots.append(Pilot(result=result, losses=estimator.held_out_losses_, base_only=base_only))
     return pilots
 
 
@@ -196,6 +200,9 @@ def select(
     pilots of as many steps as the full fit this is what `fmmi.AutoFMMI`
     does. Shorter pilots cost less and see only the early fit, which can
     keep the wrong net (``benchmarks/archive/README.md``, "Choosing on pilots").
+    When early stopping left the kept pilot's nets at their start (the
+    Gaussian base alone, `Pilot.base_only`), the full fit trains no net: it
+    reads the base alone on its folds (``steps=0``, in ``result.options``).
 
     A better fit of the velocity does not always give a better MI (the
     estimate rests on the divergence): on some heavy-tailed tasks SiLU fits
@@ -297,7 +304,10 @@ def choose(
         chosen, gaps, stderrs = keep(losses, margin)
         if pilot_steps is not None:
             kept = full(chosen)
-            if _pilot_is_the_fit(kept, pilot_steps):
+            if pilots[chosen].base_only:
+                # Its net learned nothing the held-out rows confirm: the full fit reads the base alone.
+                kept.set_params(steps=0)
+            if _pilot_is_the_fit(kept, pilot_steps) or (pilots[chosen].base_only and kept.interval == "monte_carlo"):
                 results[chosen] = pilots[chosen].result  # the same training with the same seed: not run twice
             else:
                 results[chosen] = kept._fit_estimate((x, y))

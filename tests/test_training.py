@@ -321,7 +321,7 @@ def _stopping(net, means, every=50):
         seen[len(seen)] = {k: v.clone() for k, v in net.net.state_dict().items()}
         return means[len(seen) - 1] + noise
 
-    stopping = EarlyStopping(losses, net.net, every=every, patience=1000)
+    stopping = EarlyStopping(losses, net.net, every=every, patience=100)
     return stopping, seen
 
 

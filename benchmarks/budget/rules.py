@@ -92,6 +92,9 @@ RULES = [
     stop_rule(6, 2.0, 2.0, rise_from_start=False),
     stop_rule(4, 3.0, 2.0, rise_from_start=False),
     stop_rule(4, 2.0, 2.0, min_records=4),
+    stop_rule(4, 0.0, 2.0),
+    stop_rule(6, 0.0, 2.0),
+    stop_rule(8, 0.0, 2.0),
 ]
 
 

@@ -87,10 +87,10 @@ class FlowOptions:
         ema: None: the net keeps its last weights; a float in (0, 1): it ends with the exponential
             moving average of its weights with that decay (not with ``early_stopping``).
         early_stopping: Keep back a share of each net's training rows as validation rows, record the
-            net's flow-matching loss on them every `VALIDATION_EVERY` steps, stop when it has not fallen for
-            ``patience`` steps or has risen clearly above its lowest, and keep the weights of its
-            lowest record, or the start (the Gaussian base alone) when that is not clearly lower
-            (`fmmi.curves.EarlyStopping`). The rows an estimate is read on play no part.
+            net's flow-matching loss on them every `VALIDATION_EVERY` steps, stop ``patience`` steps
+            after its lowest record, and keep the weights of that record, or the start (the Gaussian
+            base alone) when it is not clearly lower (`fmmi.curves.EarlyStopping`). The rows an
+            estimate is read on play no part.
         validation_fraction: Share of each net's training rows kept back for ``early_stopping``
             (at most 4,096 rows).
         patience: Steps without a lower validation loss after which ``early_stopping`` stops (at

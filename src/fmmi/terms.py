@@ -49,7 +49,7 @@ CURVE_ROWS = 4096
 CURVE_EVERY = 1000
 # Early stopping: validation rows (at most) and draws of the loss per row at each record.
 VALIDATION_ROWS = 4096
-VALIDATION_DRAWS = 4
+VALIDATION_DRAWS = 16
 
 
 @dataclass

@@ -6,11 +6,16 @@ from pathlib import Path
 import pytest
 
 import fmmi
-from fmmi import config, estimators, exceptions
+from fmmi import config, curves, estimators, exceptions
 
 API = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text()
 # Modules the reference documents whole (every public member on one page section).
-WHOLE = {"fmmi.config": config, "fmmi.exceptions": exceptions, "fmmi.distributions": fmmi.distributions}
+WHOLE = {
+    "fmmi.config": config,
+    "fmmi.curves": curves,
+    "fmmi.exceptions": exceptions,
+    "fmmi.distributions": fmmi.distributions,
+}
 
 
 def documented(module: str, name: str) -> bool:

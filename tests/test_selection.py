@@ -64,7 +64,9 @@ def test_pilots_choose_and_only_the_kept_candidate_is_fitted_in_full(gaussian_1d
     assert selection.result.value == alone.value and selection.result.interval_kind == "crossfit"
     assert selection.result.value == pytest.approx(dist.mutual_information, abs=0.1)
     # Each pilot's own estimate: one training of the candidate with the pilots' steps and the shared seed.
-    pilot = FMMI(random_state=0, **{**SHARED, "steps": 100, "interval": "monte_carlo"}).fit_estimate(x, y)
+    # (its early stopping reads the held-out half, which chooses the net anyway).
+    pilot = {"steps": 100, "interval": "monte_carlo", "validation": "held_out"}
+    pilot = FMMI(random_state=0, **{**SHARED, **pilot}).fit_estimate(x, y)
     assert len(selection.pilot_results) == 2
     assert selection.pilot_results[1].value == pilot.value and pilot.interval_kind == "monte_carlo"
     # The first candidate stays when the other does not beat it.
@@ -108,7 +110,8 @@ def test_bad_selections_are_named(candidates, options, error, message):
 def test_a_monte_carlo_pilot_of_the_full_steps_is_the_estimate(gaussian_1d, monkeypatch):
     _, x, y = gaussian_1d
     x, y = x[:2000], y[:2000]
-    options = dict(SHARED, interval="monte_carlo")
+    # A full fit that stops on its held-out rows, as the pilots do, is the kept pilot's training.
+    options = dict(SHARED, interval="monte_carlo", validation="held_out")
     fits = []
     original = FMMI._fit_estimate  # every training path goes through it
     monkeypatch.setattr(FMMI, "_fit_estimate", lambda self, data: fits.append(self) or original(self, data))
@@ -116,10 +119,12 @@ def test_a_monte_carlo_pilot_of_the_full_steps_is_the_estimate(gaussian_1d, monk
     assert len(fits) == 2  # the two pilots, no third training
     assert selection.chosen == 1 and selection.result is selection.pilot_results[1]
     assert selection.result.value == FMMI(random_state=0, **options).fit_estimate(x, y).value
-    # Other steps, or a checkpoint folder to resume from: the kept candidate is trained in full.
-    fits.clear()
-    select(x, y, [STUCK, {}], pilot_steps=50, random_state=0, **options)
-    assert len(fits) == 3
+    # Other steps, other validation rows, or a checkpoint folder to resume from: the kept candidate is
+    # trained in full.
+    for other in (dict(options, validation="train"), options):
+        fits.clear()
+        select(x, y, [STUCK, {}], pilot_steps=50 if other is options else SHARED["steps"], random_state=0, **other)
+        assert len(fits) == 3
 
 
 def test_a_rerun_without_a_seed_resumes_from_the_checkpoint_folder(gaussian_1d, tmp_path):

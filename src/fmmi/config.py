@@ -36,12 +36,14 @@ __all__ = [
     "SELECT_MAX_COLUMNS",
     "StreamingOptions",
     "VALIDATION_EVERY",
+    "VALIDATIONS",
     "VARIANTS",
     "option_values",
     "problem_options",
 ]
 
 INTERVALS = ("crossfit", "monte_carlo")
+VALIDATIONS = ("train", "held_out")
 # Steps between the records of the validation loss that early stopping reads.
 VALIDATION_EVERY = 500
 DIVERGENCES = ("exact", "hutchinson")
@@ -93,6 +95,11 @@ class FlowOptions:
             estimate is read on play no part.
         validation_fraction: Share of each net's training rows kept back for ``early_stopping``
             (at most 4,096 rows).
+        validation: Which rows ``early_stopping`` reads: ``"train"`` (default), rows kept back from
+            the net's training rows, which no estimate reads; ``"held_out"``, up to 4,096 of the
+            split's held-out rows, which the estimate is read on (the net trains on all its rows and
+            the decision rests on more rows, but the rows that chose the net's weights also read
+            it). `fmmi.AutoFMMI`'s pilots use ``"held_out"``: their held-out rows choose the net anyway.
         patience: Steps without a lower validation loss after which ``early_stopping`` stops (at
             least `VALIDATION_EVERY`).
         time_density: How training times are drawn, ``"uniform"`` or ``"log"``
@@ -145,6 +152,7 @@ class FlowOptions:
     ema: float | None = None
     early_stopping: bool = True
     validation_fraction: float = 0.2
+    validation: str = "train"
     patience: int = 2000
     time_density: str = "uniform"
     time_features: str = "linear"
@@ -180,6 +188,7 @@ class FlowOptions:
             ("time_density", TIME_DENSITIES),
             ("time_features", TIME_FEATURES),
             ("parallel", PARALLEL_MODES),
+            ("validation", VALIDATIONS),
         ):
             _check_choice(getattr(self, name), name, allowed)
         get_path(self.path)

@@ -175,7 +175,8 @@ class Term:
         """Train on the rows ``arrays``; with ``held_out`` rows, trace the net's loss on them (``curve``).
 
         With ``early_stopping``, a random ``validation_fraction`` of the rows (at most `VALIDATION_ROWS`)
-        is kept back from the training steps and decides when they stop (``stopping``); the
+        is kept back from the training steps and decides when they stop (``stopping``), or with
+        ``validation="held_out"`` up to `VALIDATION_ROWS` of the ``held_out`` rows; the
         standardisation and the Gaussian base are fitted on every row of ``arrays``.
         """
         tensors = self.prepare(arrays)
@@ -187,7 +188,12 @@ class Term:
             return self
         stopping = None
         if self.options.early_stopping:
-            tensors, validation = self.hold_back(tensors, arrays)
+            if self.options.validation == "held_out":
+                if held_out is None:
+                    raise ValueError('validation="held_out" needs held-out rows: use it with fit_estimate')
+                validation = [a[:VALIDATION_ROWS] for a in held_out]
+            else:
+                tensors, validation = self.hold_back(tensors, arrays)
             stopping = EarlyStopping(
                 lambda: self.flow_matching_losses(validation, torch.Generator().manual_seed(0), VALIDATION_DRAWS),
                 self.net,

@@ -409,3 +409,9 @@ def test_the_default_with_one_training_each_is_select_on_full_single_trainings(g
     options = dict(FAST, steps=100, interval="monte_carlo")
     result = estimate_mi(x, y, random_state=0, **options)
     assert result.value == select(x, y, random_state=0, **options).result.value  # fmmi-select-mc's numbers
+
+
+def test_stopping_on_held_out_rows_needs_them(gaussian_1d):
+    _, x, y = gaussian_1d
+    with pytest.raises(ValueError, match='validation="held_out" needs held-out rows'):
+        FMMI(random_state=0, **dict(MC, validation="held_out")).fit(x[:500], y[:500])

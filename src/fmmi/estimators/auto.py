@@ -44,16 +44,20 @@ class AutoFMMI(DefaultOptions, Params):
     short pilots where a Gaussian describes the dependence, up to seven
     trainings of ``steps`` where the nets keep learning. Which rows decide
     what: the pilots' choices (the net, whether to train) are made on the
-    pilots' held-out half, which the folds also read; each net's stopping step
-    on validation rows taken from its own training rows, which no estimate reads.
+    pilots' held-out half, which the folds also read (it also decides when
+    each pilot stops, `fmmi.config.FlowOptions.validation`); each fold's
+    stopping step on validation rows taken from its own training rows, which
+    no estimate reads.
 
     The choice is made when ``select`` is ``"auto"``
     and no ``activation`` is given, the variant is jFMMI (the choice was
     measured on it alone), there are at most `fmmi.config.SELECT_MAX_COLUMNS`
     columns in all and the run is a single process; otherwise the tanh net
     (or ``activation``'s) is fitted alone. With ``interval="monte_carlo"``
-    and pilots of the full fit's steps the kept pilot is the estimate (two
-    trainings in all). Why these nets and this rule: ``benchmarks/archive/README.md``,
+    the kept net is trained once more on the pilots' training half, stopped
+    on its own validation rows (three trainings in all; two without
+    ``early_stopping``, when the kept pilot is the estimate), and not at all
+    when the kept pilot stayed at its Gaussian base. Why these nets and this rule: ``benchmarks/archive/README.md``,
     "Choosing on pilots".
 
     Options: those of `FMMI` (`fmmi.config.MIOptions`), with ``activation``,

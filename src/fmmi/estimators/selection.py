@@ -115,8 +115,14 @@ def _recorded_seed(folder: str | os.PathLike | None, n_candidates: int) -> int |
 
 
 def _pilot_is_the_fit(estimator: FMMI, pilot_steps: int) -> bool:
-    """Whether the full fit would repeat its pilot: one training of as many steps, nothing to resume."""
-    return estimator.interval == "monte_carlo" and estimator.steps == pilot_steps and estimator.checkpoint_dir is None
+    """Whether the full fit would repeat its pilot: one training of as many steps, nothing to resume, stopped
+    on the same rows (a pilot's early stopping reads its held-out half)."""
+    return (
+        estimator.interval == "monte_carlo"
+        and estimator.steps == pilot_steps
+        and estimator.checkpoint_dir is None
+        and (not estimator.early_stopping or estimator.validation == "held_out")
+    )
 
 
 def fit_pilots(
@@ -146,9 +152,10 @@ def _pilots(x, y, candidates, pilot_steps, *, random_state, **options) -> list[P
     shared = {k: v for k, v in options.items() if k not in ("checkpoint_dir", "checkpoint_every")}
     pilots = []
     for candidate in candidates:
-        estimator = FMMI(
-            **{**shared, **candidate, "steps": int(pilot_steps), "interval": "monte_carlo"}, random_state=random_state
-        )
+        # A pilot's held-out half chooses the net; it also decides when the pilot stops (more rows than
+        # a share of its training half, so a small gain over the Gaussian base is seen).
+        pilot = {"steps": int(pilot_steps), "interval": "monte_carlo", "validation": "held_out"}
+        estimator = FMMI(**{**shared, **candidate, **pilot}, random_state=random_state)
         result = estimator._fit_estimate((x, y))
         stopped = estimator.stopping_[0]
         base_only = all(s is not None and s.kept_step == 0 for s in stopped) and estimator.gaussian_base

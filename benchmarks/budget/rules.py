@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from collections import defaultdict
 
 import numpy as np
 
+from fmmi.curves import paired_mean
+
 
 def paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Mean of a - b over paired rows and its standard error."""
-    d = np.asarray(a) - np.asarray(b)
-    return float(d.mean()), float(d.std(ddof=1) / math.sqrt(d.size))
+    return paired_mean(np.asarray(a) - np.asarray(b))
 
 
 def fixed(steps: int):

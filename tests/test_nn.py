@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch.func import jacrev, vmap
 
+from fmmi.divergence import exact_divergence
 from fmmi.nn import ACTIVATIONS, VelocityMLP
 
 
@@ -72,3 +73,33 @@ def test_zero_output_starts_as_the_zero_field_and_still_learns():
     assert torch.equal(net.trace_jacobian(z, t), torch.zeros(5))
     net(z, t).sum().backward()
     assert net.net[-1].weight.grad.abs().sum() > 0  # the hidden layers are not zero: gradients reach the output
+
+
+def test_fourier_features_widen_the_input_and_leave_the_trace_to_autograd():
+    net = VelocityMLP(3, hidden=8, fourier=5, fourier_scale=2.0, generator=torch.Generator().manual_seed(0)).double()
+    z, t = torch.randn(7, 3, dtype=torch.float64), torch.rand(7, dtype=torch.float64)
+    assert net._inputs(z, t, None).shape == (7, 3 + 2 * 5 + 1)
+    assert net.frequencies.shape == (5, 3)
+    assert not net.has_closed_form_trace
+    with pytest.raises(ValueError, match="no Fourier features"):
+        net.trace_jacobian(z, t)
+    assert torch.allclose(exact_divergence(net, z, t), full_trace(net, z, t))
+    # The features are periodic in z along B's rows: shifting z by a period of every frequency changes nothing.
+    one = VelocityMLP(1, hidden=4, fourier=1, generator=torch.Generator().manual_seed(1)).double()
+    period = 1 / float(one.frequencies[0, 0])
+    inputs = one._inputs(torch.tensor([[0.3], [0.3 + period]], dtype=torch.float64), torch.zeros(2), None)
+    assert torch.allclose(inputs[0, 1:], inputs[1, 1:], atol=1e-9)
+
+
+def test_fourier_frequencies_follow_the_generator_and_are_checked():
+    a = VelocityMLP(2, hidden=4, fourier=3, generator=torch.Generator().manual_seed(0))
+    b = VelocityMLP(2, hidden=4, fourier=3, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(a.frequencies, b.frequencies) and "frequencies" in a.state_dict()
+    # Without features the weights are those of a net built before the option existed.
+    c = VelocityMLP(2, hidden=4, generator=torch.Generator().manual_seed(0))
+    d = VelocityMLP(2, hidden=4, fourier=0, generator=torch.Generator().manual_seed(0))
+    assert all(torch.equal(p, q) for p, q in zip(c.parameters(), d.parameters()))
+    with pytest.raises(ValueError, match="fourier must be"):
+        VelocityMLP(2, fourier=-1)
+    with pytest.raises(ValueError, match="fourier_scale"):
+        VelocityMLP(2, fourier=2, fourier_scale=0.0)

@@ -27,6 +27,12 @@ VARIANTS = {
     "no-base": {"gaussian_base": False},
     "no-gaussianize": {"gaussianize": False},
     "silu": {"activation": "silu"},
+    "fourier-64-s1": {"fourier": 64, "fourier_scale": 1.0},
+    "fourier-64-s0.3": {"fourier": 64, "fourier_scale": 0.3},
+    "fourier-64-s3": {"fourier": 64, "fourier_scale": 3.0},
+    "depth-3": {"depth": 3},
+    "shared-x": {"coupling": "shared_x"},
+    "shared-x-fourier": {"coupling": "shared_x", "fourier": 64},
 }
 
 

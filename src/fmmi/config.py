@@ -106,6 +106,10 @@ class FlowOptions:
             (`fmmi.training.sample_times`).
         time_features: ``"linear"``: the net sees t; ``"log"``: t and ``-log(1 - t) / 4``
             (`fmmi.nn.VelocityMLP`).
+        fourier, fourier_scale: Random Fourier features of z for the net (`fmmi.nn.VelocityMLP`): their
+            number (0: none) and the standard deviation of their frequencies. Off by default: they
+            lift some low-dimensional mixtures and overshoot others (``benchmarks/mixture_screen``),
+            and they replace the one-pass exact divergence by one pass per dimension.
         gaussian_base: Train the net on top of the exact velocity between Gaussian fits of the source
             and the target, whose divergence is integrated in closed form with its Wishart bias removed;
             the net learns the non-Gaussian rest (`fmmi.gaussian_base`; not for cFMMI).
@@ -156,6 +160,8 @@ class FlowOptions:
     patience: int = 2000
     time_density: str = "uniform"
     time_features: str = "linear"
+    fourier: int = 0
+    fourier_scale: float = 1.0
     gaussian_base: bool = True
     interval: str = field(default="crossfit", metadata=_PROBLEM)
     n_folds: int = field(default=5, metadata=_PROBLEM)
@@ -194,6 +200,10 @@ class FlowOptions:
         get_path(self.path)
         for name in ("hidden", "depth", "batch_size", "n_probes", "n_time", "n_folds", "checkpoint_every"):
             check_positive_int(getattr(self, name), name)
+        if not isinstance(self.fourier, numbers.Integral) or self.fourier < 0:
+            raise ValueError(f"fourier must be a non-negative integer, got {self.fourier!r}")
+        if not (isinstance(self.fourier_scale, (int, float)) and self.fourier_scale > 0):
+            raise ValueError(f"fourier_scale must be a positive number, got {self.fourier_scale!r}")
         if self.steps != 0:
             check_positive_int(self.steps, "steps", "a positive integer, or 0 for the Gaussian base alone")
         if self.steps == 0 and not self.gaussian_base:

@@ -55,6 +55,14 @@ class VelocityMLP(nn.Module):
             ``-log(1 - t) / 4`` (1 - t clamped at 1e-6), which spreads the last
             stretch before t = 1, where a highly dependent target's velocity
             changes on a scale of ``1 - t``, over an input range of order one.
+        fourier: Number m of random Fourier features of z: the net also sees
+            ``sin(2 pi B z)`` and ``cos(2 pi B z)`` for a fixed (untrained)
+            m × d matrix B of normal entries with standard deviation
+            ``fourier_scale``, drawn from ``generator``; they let the net
+            resolve sharp structure in z sooner. 0 (default): none. With
+            features the closed-form trace does not apply.
+        fourier_scale: Standard deviation of B's entries (frequencies in
+            cycles per unit of z).
 
     Shapes: ``z`` is (..., d), ``t`` is (...) and ``context`` (..., c); the
     output is (..., d).
@@ -75,6 +83,8 @@ class VelocityMLP(nn.Module):
         activation: str = "tanh",
         generator: torch.Generator | None = None,
         time_features: str = "linear",
+        fourier: int = 0,
+        fourier_scale: float = 1.0,
     ):
         super().__init__()
         if time_features not in TIME_FEATURES:
@@ -85,8 +95,18 @@ class VelocityMLP(nn.Module):
             raise ValueError(f"depth must be at least 1, got {depth}")
         if hidden < 1:
             raise ValueError(f"hidden must be at least 1, got {hidden}")
+        if fourier < 0:
+            raise ValueError(f"fourier must be a non-negative integer, got {fourier}")
+        if not fourier_scale > 0:
+            raise ValueError(f"fourier_scale must be positive, got {fourier_scale}")
+        # Fixed random frequencies: the net also sees sin and cos of 2 pi B z (Fourier features of z).
+        frequencies = torch.zeros((0, features))
+        if fourier:
+            normal = torch.randn((fourier, features), generator=generator, dtype=torch.float64)
+            frequencies = (normal * fourier_scale).float()
+        self.register_buffer("frequencies", frequencies)
         layers: list[nn.Module] = []
-        width = features + context + (1 if time_features == "linear" else 2)
+        width = features + 2 * fourier + context + (1 if time_features == "linear" else 2)
         for _ in range(depth):
             layers += [nn.Linear(width, hidden), ACTIVATIONS[activation]()]
             width = hidden
@@ -122,7 +142,12 @@ class VelocityMLP(nn.Module):
             raise ValueError(
                 f"this net takes a context of dimension {self.context}; got {context is not None and context.shape[-1]}"
             )
-        parts = [z] if context is None else [z, context.to(z.dtype)]
+        parts = [z]
+        if len(self.frequencies):
+            angles = 2 * math.pi * z @ self.frequencies.to(z.dtype).T
+            parts += [torch.sin(angles), torch.cos(angles)]
+        if context is not None:
+            parts.append(context.to(z.dtype))
         times = [t[..., None]]
         if self.time_features == "log":
             # Computed in t's own precision: in float32, 1 - t near 1 keeps few digits.
@@ -134,8 +159,8 @@ class VelocityMLP(nn.Module):
 
     @property
     def has_closed_form_trace(self) -> bool:
-        """Whether `trace_jacobian` applies (one or two hidden layers)."""
-        return self.depth <= 2
+        """Whether `trace_jacobian` applies (one or two hidden layers, no Fourier features)."""
+        return self.depth <= 2 and not len(self.frequencies)
 
     def trace_jacobian(self, z: torch.Tensor, t: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         """Exact ``tr(dv/dz)`` per row in one forward pass, shape (n,).
@@ -147,7 +172,10 @@ class VelocityMLP(nn.Module):
         the cost is that of one hidden layer, whatever the dimension.
         """
         if not self.has_closed_form_trace:
-            raise ValueError(f"the closed-form trace needs depth <= 2, this net has depth {self.depth}")
+            raise ValueError(
+                f"the closed-form trace needs depth <= 2 and no Fourier features; this net has depth {self.depth} "
+                f"and {len(self.frequencies)} features"
+            )
         linears = [m for m in self.net if isinstance(m, nn.Linear)]
         act = ACTIVATIONS[self.activation]()
         derivative = _DERIVATIVES[self.activation]

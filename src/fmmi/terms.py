@@ -111,6 +111,8 @@ class Term:
             activation=options.activation,
             generator=runtime.generator,
             time_features=options.time_features,
+            fourier=options.fourier,
+            fourier_scale=options.fourier_scale,
         ).to(device=runtime.device, dtype=options.dtype)
         tensors = self.tensors(arrays)
         self.base, self.base_integral, self.base_variance = None, 0.0, 0.0

@@ -71,6 +71,7 @@ def test_fit_then_estimate(gaussian_1d):
         dict(path="linear"),
         dict(coupling="independent", derange=True),
         dict(depth=3, hidden=32),
+        dict(fourier=16, fourier_scale=0.5),
         dict(activation="silu", dtype=torch.float64),
     ],
 )
@@ -140,6 +141,8 @@ def test_non_numeric_data():
         (dict(n_folds=1), "n_folds"),
         (dict(ema=1.0), "ema"),
         (dict(gaussian_base="yes"), "gaussian_base"),
+        (dict(fourier=-2), "fourier must be"),
+        (dict(fourier=4, fourier_scale=0), "fourier_scale"),
     ],
 )
 def test_bad_options_are_named(gaussian_1d, option, message):
@@ -361,15 +364,21 @@ def test_the_default_chooses_the_net_on_pilots(gaussian_1d, monkeypatch):
     assert isinstance(drawn.random_state, int)
 
 
-def test_no_choice_above_the_column_limit_or_with_an_activation(gaussian_1d, monkeypatch):
+@pytest.fixture
+def fits(monkeypatch):
+    """Every `FMMI` fitted from here on, in order (every training path goes through `FMMI._fit_estimate`)."""
+    made = []
+    original = FMMI._fit_estimate
+    monkeypatch.setattr(FMMI, "_fit_estimate", lambda self, data: made.append(self) or original(self, data))
+    return made
+
+
+def test_no_choice_above_the_column_limit_or_with_an_activation(gaussian_1d, monkeypatch, fits):
     from fmmi.estimators import auto as module
 
     _, x, y = gaussian_1d
     x, y = x[:1000], y[:1000]
     options = dict(MC, steps=50)
-    fits = []
-    original = FMMI._fit_estimate  # every training path goes through it
-    monkeypatch.setattr(FMMI, "_fit_estimate", lambda self, data: fits.append(self) or original(self, data))
     estimate_mi(x, y, random_state=0, **options)
     assert [f.activation for f in fits] == ["tanh", "silu"]  # two pilots; the kept one is the estimate
     fits.clear()
@@ -385,6 +394,29 @@ def test_no_choice_above_the_column_limit_or_with_an_activation(gaussian_1d, mon
     fits.clear()
     estimate_mi(x, y, random_state=0, select=True, **options)
     assert len(fits) == 2
+
+
+def test_one_net_is_fitted_after_a_pilot_that_decides_whether_the_folds_train(gaussian_1d, fits):
+    _, x, y = gaussian_1d
+    x, y = x[:1500], y[:1500]
+    options = dict(FAST, steps=600, n_folds=2)
+    # Gaussian data: the Gaussian base is the exact velocity, so the pilot's net stays at its start.
+    estimator = fmmi.AutoFMMI(random_state=0, activation="gelu", **options)
+    result = estimator.fit_estimate(x, y)
+    pilot, folds = fits
+    assert (pilot.activation, pilot.interval, pilot.validation) == ("gelu", "monte_carlo", "held_out")
+    assert (folds.activation, folds.interval, folds.steps) == ("gelu", "crossfit", 0)
+    assert result.options["steps"] == 0 and result.kept_steps == (0, 0) and estimator.estimator_ is None
+    assert len(estimator.selection_.candidates) == 1
+    # Without the pilot the folds train, stop at their start too, and read the same base.
+    fits.clear()
+    alone = estimate_mi(x, y, random_state=0, activation="gelu", select=False, **options)
+    assert [f.interval for f in fits] == ["crossfit"] and alone.options["steps"] == 600
+    assert alone.kept_steps == (0, 0) and alone.value == pytest.approx(result.value, abs=1e-9)
+    # No pilot where it cannot keep the base: cFMMI has none.
+    fits.clear()
+    estimate_mi(x, y, random_state=0, variant="conditional", **options)
+    assert [f.interval for f in fits] == ["crossfit"]
 
 
 @pytest.mark.parametrize(

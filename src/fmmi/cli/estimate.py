@@ -208,6 +208,10 @@ def _selection_line(selection) -> str:
     """One line on what `select` kept and why, against the first (reference) candidate."""
     on = f"pilots of {selection.pilot_steps} steps" if selection.pilot_steps else "the full fits"
     reference = _describe(selection.candidates[0])
+    if len(selection.candidates) == 1:
+        if selection.result.options.get("steps") == 0:
+            return f"pilot ({reference}): its net stayed at the Gaussian base; the folds read the base alone"
+        return f"pilot ({reference}): its net learned beyond the Gaussian base; the folds train"
     if selection.chosen == 0:
         others = "; ".join(
             f"{_describe(c)}: {gap:+.5f} ± {stderr:.5f}"

@@ -53,7 +53,10 @@ class AutoFMMI(DefaultOptions, Params):
     and no ``activation`` is given, the variant is jFMMI (the choice was
     measured on it alone), there are at most `fmmi.config.SELECT_MAX_COLUMNS`
     columns in all and the run is a single process; otherwise the tanh net
-    (or ``activation``'s) is fitted alone. With ``interval="monte_carlo"``
+    (or ``activation``'s) is fitted alone, after one pilot of it that decides
+    only whether the folds train (`gates_on_pilot`: the same conditions less
+    the number of columns and the activation, with the crossfit interval;
+    ``select=False`` fits `FMMI` directly, no pilot). With ``interval="monte_carlo"``
     the kept net is trained once more on the pilots' training half, stopped
     on its own validation rows (three trainings in all; two without
     ``early_stopping``, when the kept pilot is the estimate), and not at all
@@ -64,9 +67,9 @@ class AutoFMMI(DefaultOptions, Params):
     ``select`` and ``pilot_steps`` as in `fmmi.config.DefaultOptions`.
 
     Attributes:
-        estimator_: The fitted `FMMI` when no choice was made (None otherwise).
-        selection_: The `fmmi.Selection` when the net was chosen (None otherwise);
-            ``selection_.result`` is the estimate.
+        estimator_: The fitted `FMMI` when no pilot ran (None otherwise).
+        selection_: The `fmmi.Selection` when pilots ran (None otherwise): one per candidate net, or
+            the one net's pilot; ``selection_.result`` is the estimate.
         mixed_precision_: What ``mixed_precision`` resolved to on this machine.
 
     Example:
@@ -91,6 +94,20 @@ class AutoFMMI(DefaultOptions, Params):
             and not distributed.is_distributed()
         )
 
+    def gates_on_pilot(self) -> bool:
+        """Whether a fit of one net (no choice of net) first trains one pilot of it, which decides whether the
+        folds train at all: with ``select="auto"``, jFMMI, a Gaussian base, early stopping, the crossfit
+        interval, a positive ``steps`` and a single process."""
+        return (
+            self.select == "auto"
+            and self.variant == "joint"
+            and self.gaussian_base
+            and self.early_stopping
+            and self.interval == "crossfit"
+            and self.steps > 0
+            and not distributed.is_distributed()
+        )
+
     def fit_estimate(self, x: Any, y: Any) -> MIResult:
         """Choose the net if called for, fit it on the rows of ``x`` (n, dim_x) and ``y`` (n, dim_y), estimate.
 
@@ -101,19 +118,23 @@ class AutoFMMI(DefaultOptions, Params):
         start = time.perf_counter()
         options = self.mi_options()
         self.estimator_, self.selection_ = None, None
-        if not self.chooses_net(x.shape[1] + y.shape[1]):
+        if self.chooses_net(x.shape[1] + y.shape[1]):
+            candidates = CANDIDATES
+        else:
             if options.activation is None:
                 options.activation = MIOptions.activation
-            self.estimator_ = FMMI(**option_values(options))
-            result = self.estimator_._fit_estimate((x, y))
-            self.mixed_precision_ = self.estimator_.mixed_precision_
-            return result
+            if not self.gates_on_pilot():
+                self.estimator_ = FMMI(**option_values(options))
+                result = self.estimator_._fit_estimate((x, y))
+                self.mixed_precision_ = self.estimator_.mixed_precision_
+                return result
+            candidates = ({"activation": options.activation},)
         seed = self.random_state
         if isinstance(seed, torch.Generator):  # one integer, so that every candidate gets the same rows and draws
             seed = int(torch.randint(2**62, (1,), generator=seed))
         shared = {k: v for k, v in option_values(options).items() if k not in ("activation", "random_state")}
         self.selection_ = choose(
-            x, y, CANDIDATES, pilot_steps=self.pilot_steps or self.steps, random_state=seed, **shared
+            x, y, candidates, pilot_steps=self.pilot_steps or self.steps, random_state=seed, **shared
         )
         self.mixed_precision_ = resolve_mixed_precision(self.mixed_precision, resolve_device(self.device), self.dtype)
         return dataclasses.replace(self.selection_.result, seconds=time.perf_counter() - start)

@@ -15,7 +15,6 @@ the kept candidate is fitted in full.
 
 from __future__ import annotations
 
-import math
 import numbers
 import os
 import warnings
@@ -28,6 +27,7 @@ import numpy as np
 from .._checks import check_pair, check_positive_int, make_generator
 from ..checkpoints import recorded_seed
 from ..config import CANDIDATES, problem_options
+from ..curves import paired_mean
 from ..exceptions import OverfitWarning
 from ..result import MIResult
 from .fmmi import FMMI
@@ -91,9 +91,9 @@ def keep(losses: Sequence[np.ndarray], margin: float = 2.0) -> tuple[int, list[f
     """
     gaps, stderrs = [], []
     for loss in losses:
-        difference = np.asarray(loss) - np.asarray(losses[0])
-        gaps.append(float(difference.mean()))
-        stderrs.append(float(difference.std(ddof=1) / math.sqrt(difference.size)))
+        gap, stderr = paired_mean(np.asarray(loss) - np.asarray(losses[0]))
+        gaps.append(gap)
+        stderrs.append(stderr)
     better = [i for i in range(1, len(losses)) if gaps[i] < -margin * stderrs[i]]
     return (min(better, key=lambda i: gaps[i]) if better else 0), gaps, stderrs
 

@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from fmmi import FMMI, AutoFMMI
+from fmmi import FMMI, AutoFMMI, select
 from fmmi.benchmark import runner
 from fmmi.benchmark.report import solved, summarise, write_report
 from fmmi.benchmark.runner import load_records, run_benchmark
@@ -145,10 +145,11 @@ def test_the_default_records_its_choice_up_to_the_column_limit(monkeypatch):
     assert record["success"] and record["estimator_params"]["steps"] == 5
     assert record["estimator_params"]["select_max_columns"] == module.SELECT_MAX_COLUMNS
     assert record["chosen"] in (0, 1) and record["interval_kind"] == "crossfit"
-    monkeypatch.setattr(module, "SELECT_MAX_COLUMNS", 1)  # two columns: the tanh net alone
+    monkeypatch.setattr(module, "SELECT_MAX_COLUMNS", 1)  # two columns: the tanh net alone, after one pilot of it
     record = runner.run_one(TASKS[0], "default-tiny", 300, 0, device="cpu")
-    assert record["success"] and "chosen" not in record
-    alone = FMMI(random_state=0, device="cpu", **tiny).fit_estimate(*runner.get_task(TASKS[0]).sample(300, 0))
+    assert record["success"] and record["chosen"] == 0 and len(record["candidate_estimates"]) == 1
+    x, y = runner.get_task(TASKS[0]).sample(300, 0)
+    alone = select(x, y, [{}], pilot_steps=5, random_state=0, device="cpu", **tiny).result
     assert record["estimate"] == alone.value
 
 

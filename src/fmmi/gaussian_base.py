@@ -13,6 +13,14 @@ are tiny, and ``g_i(t)`` blows up like ``1 / (1 - t)`` just before t = 1: a
 part of the velocity a tanh net cannot represent (it stalls near 4 nats per
 direction), but which this base carries exactly. A net then learns only the
 residual ``v - A_t z``: the non-Gaussian part.
+
+When source and target share x (the ``"shared_x"`` coupling, `fmmi.coupling`),
+only y moves, from ``N(0, Σ_yy)`` to ``N(B x, S)`` given x, with
+``B = Σ_yx Σ_xx^{-1}`` and ``S = Σ_yy - B Σ_xy``. Given x, ``y_t - β B x`` is
+the independently coupled path between ``N(0, Σ_yy)`` and ``N(0, S)``, so
+`SharedXGaussianBase` is the base above in y's dimensions, shifted by the
+moving mean; its divergence integrates to ``½ log det S - ½ log det Σ_yy``,
+the same Gaussian MI.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from torch import nn
 __all__ = [
     "GaussianBase",
     "ResidualVelocity",
+    "SharedXGaussianBase",
     "entropy_difference_moments",
     "entropy_moments",
     "gaussian_log_det_bias",
@@ -83,6 +92,54 @@ class GaussianBase(nn.Module):
     def integral(self) -> float:
         """``∫_0^1 tr A_t dt = ½ Σ log λ_i`` (nats)."""
         return 0.5 * float(torch.log(self.lam).sum())
+
+
+class SharedXGaussianBase(nn.Module):
+    """The linear velocity between Gaussian fits of the product of marginals and the joint when x stays put.
+
+    The exact flow-matching velocity of the ``"shared_x"`` coupling on Gaussian data: source
+    ``(x, y')`` with y' drawn apart from x, target ``(x, y)`` (the other way round if ``reverse``).
+
+    Args:
+        joint: Covariance of ``(x, y)``, (d, d).
+        dim_x: The number of x's columns (the first ones).
+        path: The interpolation path (`fmmi.paths`); x moves only where ``α + β`` is not 1.
+        reverse: The flow runs from the joint (t = 0) to the product of marginals.
+    """
+
+    def __init__(self, joint: torch.Tensor, dim_x: int, path, *, reverse: bool = False):
+        super().__init__()
+        joint = torch.as_tensor(joint, dtype=torch.float64)
+        cov_xx, cov_xy, cov_yy = joint[:dim_x, :dim_x], joint[:dim_x, dim_x:], joint[dim_x:, dim_x:]
+        gain = (_inverse(cov_xx) @ cov_xy).T  # B = Σ_yx Σ_xx^{-1}, (dim_y, dim_x)
+        residual = cov_yy - gain @ cov_xy  # S, the covariance of y given x
+        self.inner = GaussianBase(*((residual, cov_yy) if reverse else (cov_yy, residual)), path)
+        self.register_buffer("gain", gain)
+        self.dim_x, self.reverse, self.path = dim_x, reverse, path
+
+    def forward(self, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(z.device.type, enabled=False):  # in z's dtype, as `GaussianBase`
+            p, s = self.path, t.double()[:, None]
+            a, b, da, db = (f(s).to(z.dtype) for f in (p.alpha, p.beta, p.d_alpha, p.d_beta))
+            x_t, y_t = z[:, : self.dim_x], z[:, self.dim_x :]
+            x = x_t / (a + b)
+            mean = x @ self.gain.T.to(z.dtype)  # E[y | x] at the joint's end
+            # The joint's end moves with β (with α when reversed): its mean's share of y_t and of the velocity.
+            share, d_share = (a, da) if self.reverse else (b, db)
+            v_y = d_share * mean + self.inner(y_t - share * mean, t)
+            return torch.cat([(da + db) * x, v_y], dim=-1)
+
+    def trace(self, t: torch.Tensor) -> torch.Tensor:
+        """The divergence, shape (n,), float64: y's part plus x's ``dim_x (α' + β') / (α + β)``."""
+        s = t.double()[:, None]
+        p = self.path
+        stretch = (p.d_alpha(s) + p.d_beta(s)) / (p.alpha(s) + p.beta(s))
+        return self.inner.trace(t) + self.dim_x * stretch[:, 0]
+
+    @property
+    def integral(self) -> float:
+        """``∫_0^1 tr dt = ½ log det S - ½ log det Σ_yy`` (nats; x's part integrates to 0)."""
+        return self.inner.integral
 
 
 class ResidualVelocity(nn.Module):
@@ -179,6 +236,13 @@ def _sample_cov(rows: torch.Tensor) -> torch.Tensor:
     """Sample covariance of rows (n, d) in float64, always (d, d) (torch.cov squeezes d = 1)."""
     dim = rows.shape[1]
     return torch.cov(rows.double().T).reshape(dim, dim)
+
+
+def _inverse(cov: torch.Tensor) -> torch.Tensor:
+    """Inverse of a covariance, its eigenvalues floored as in `GaussianBase` (collinear columns stay finite)."""
+    values, vectors = torch.linalg.eigh(cov)
+    values = values.clamp_min(EIGEN_FLOOR * float(values.max()))
+    return (vectors / values) @ vectors.T
 
 
 def _inverse_sqrt(cov: torch.Tensor) -> torch.Tensor:

@@ -23,6 +23,7 @@ from .coupling import conditional_endpoints, gaussian_source_endpoints, joint_en
 from .curves import EarlyStopping, LossCurve
 from .gaussian_base import (
     GaussianBase,
+    SharedXGaussianBase,
     ResidualVelocity,
     entropy_difference_moments,
     entropy_moments,
@@ -90,6 +91,10 @@ class Term:
         integral; None: no base."""
         return None
 
+    def make_base(self, cov_0: torch.Tensor, cov_1: torch.Tensor, tensors: Sequence[torch.Tensor]) -> torch.nn.Module:
+        """The Gaussian base between the covariances of `gaussian_moments` (for the rows ``tensors``)."""
+        return GaussianBase(cov_0, cov_1, self.path)
+
     # -- shared
     def prepare(self, arrays: Sequence[np.ndarray]) -> list[torch.Tensor]:
         """Fit the standardisation and the Gaussian base on ``arrays``, build the net; returns them as tensors.
@@ -119,7 +124,7 @@ class Term:
         moments = self.gaussian_moments(tensors) if options.gaussian_base else None
         if moments is not None:
             cov_0, cov_1, bias, self.base_variance = moments
-            self.base = GaussianBase(cov_0, cov_1, self.path).to(runtime.device)
+            self.base = self.make_base(cov_0, cov_1, tensors).to(runtime.device)
             # Read with the Wishart bias of the fitted covariances taken off.
             self.base_integral = self.base.integral - bias
         return tensors
@@ -339,6 +344,12 @@ class JointMITerm(Term):
             return moments
         product, joint, bias, variance = moments
         return joint, product, -bias, variance
+
+    def make_base(self, cov_0, cov_1, tensors):
+        if self.options.coupling != "shared_x":
+            return super().make_base(cov_0, cov_1, tensors)
+        joint = cov_0 if self.options.reverse else cov_1
+        return SharedXGaussianBase(joint, tensors[0].shape[1], self.path, reverse=self.options.reverse)
 
 
 class ConditionalMITerm(JointMITerm):

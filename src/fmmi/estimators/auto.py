@@ -83,29 +83,26 @@ class AutoFMMI(DefaultOptions, Params):
         ('nats', 'crossfit', 'tanh', True)
     """
 
+    def _pilots_measured(self) -> bool:
+        """Where pilots were measured, so where ``select="auto"`` runs them: jFMMI in a single process."""
+        return self.select == "auto" and self.variant == "joint" and not distributed.is_distributed()
+
     def chooses_net(self, n_columns: int) -> bool:
         """Whether a fit on data of ``n_columns`` columns in all (dim_x + dim_y) chooses the net."""
         if self.select != "auto":
             return bool(self.select)
-        return (
-            self.activation is None
-            and self.variant == "joint"
-            and n_columns <= SELECT_MAX_COLUMNS
-            and not distributed.is_distributed()
-        )
+        return self._pilots_measured() and self.activation is None and n_columns <= SELECT_MAX_COLUMNS
 
     def gates_on_pilot(self) -> bool:
         """Whether a fit of one net (no choice of net) first trains one pilot of it, which decides whether the
         folds train at all: with ``select="auto"``, jFMMI, a Gaussian base, early stopping, the crossfit
         interval, a positive ``steps`` and a single process."""
         return (
-            self.select == "auto"
-            and self.variant == "joint"
+            self._pilots_measured()
             and self.gaussian_base
             and self.early_stopping
             and self.interval == "crossfit"
             and self.steps > 0
-            and not distributed.is_distributed()
         )
 
     def fit_estimate(self, x: Any, y: Any) -> MIResult:

@@ -102,6 +102,11 @@ class FlowOptions:
             it). `fmmi.AutoFMMI`'s pilots use ``"held_out"``: their held-out rows choose the net anyway.
         patience: Steps without a lower validation loss after which ``early_stopping`` stops (at
             least `VALIDATION_EVERY`).
+        stopping_margin: Paired standard errors by which ``early_stopping``'s lowest validation loss
+            must lie below the start's (the Gaussian base alone) for the net to keep its trained
+            weights; 0 keeps the lowest record whatever the gap. `fmmi.AutoFMMI`'s folds take 0 when
+            its pilot's held-out half (more rows than a fold's validation share) already showed that
+            the net learns beyond the base.
         time_density: How training times are drawn, ``"uniform"`` or ``"log"``
             (`fmmi.training.sample_times`).
         time_features: ``"linear"``: the net sees t; ``"log"``: t and ``-log(1 - t) / 4``
@@ -158,6 +163,7 @@ class FlowOptions:
     validation_fraction: float = 0.2
     validation: str = "train"
     patience: int = 2000
+    stopping_margin: float = 2.0
     time_density: str = "uniform"
     time_features: str = "linear"
     fourier: int = 0
@@ -213,6 +219,8 @@ class FlowOptions:
         _check_fraction(self.validation_fraction, "validation_fraction")
         if not isinstance(self.patience, numbers.Integral) or self.patience < VALIDATION_EVERY:
             raise ValueError(f"patience must be an integer of at least {VALIDATION_EVERY} steps, got {self.patience!r}")
+        if not (isinstance(self.stopping_margin, numbers.Real) and self.stopping_margin >= 0):
+            raise ValueError(f"stopping_margin must be a non-negative number, got {self.stopping_margin!r}")
         if self.early_stopping and self.ema is not None:
             raise ValueError(
                 "early_stopping keeps the weights of one step, not a weight average: "

@@ -206,6 +206,7 @@ class Term:
                 self.net,
                 every=VALIDATION_EVERY,
                 patience=self.options.patience,
+                margin=self.options.stopping_margin,
             )
         draw, n_rows = self.endpoints(tensors)
         curve = None

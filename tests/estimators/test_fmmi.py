@@ -128,6 +128,7 @@ def test_non_numeric_data():
         (dict(steps=-1), "steps"),
         (dict(steps=0, gaussian_base=False), "steps=0 reads the Gaussian base alone"),
         (dict(patience=100), "patience"),
+        (dict(stopping_margin=-1.0), "stopping_margin"),
         (dict(validation_fraction=1.0), "validation_fraction"),
         (dict(ema=0.99), "early_stopping keeps the weights of one step"),
         (dict(hidden=2.5), "hidden"),
@@ -417,6 +418,20 @@ def test_one_net_is_fitted_after_a_pilot_that_decides_whether_the_folds_train(ga
     fits.clear()
     estimate_mi(x, y, random_state=0, variant="conditional", **options)
     assert [f.interval for f in fits] == ["crossfit"]
+
+
+def test_after_a_pilot_that_learned_the_folds_keep_their_lowest_record(fits):
+    # y depends on |x| only: no correlation for the Gaussian base to see, so the pilot's net must learn.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1500, 1))
+    y = x**2 + 0.3 * rng.normal(size=(1500, 1))
+    estimator = fmmi.AutoFMMI(random_state=0, activation="gelu", **dict(FAST, n_folds=2))
+    result = estimator.fit_estimate(x, y)
+    pilot, folds = fits
+    assert pilot.stopping_margin == 2.0 and pilot.stopping_[0][0].kept_step > 0
+    # The pilot's held-out half already showed a gain over the base: the folds do not test it again.
+    assert folds.stopping_margin == 0.0 and result.options["steps"] == FAST["steps"]
+    assert all(step > 0 for step in result.kept_steps)
 
 
 @pytest.mark.parametrize(

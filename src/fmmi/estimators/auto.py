@@ -40,7 +40,9 @@ class AutoFMMI(DefaultOptions, Params):
     weights of its lowest validation loss, or its start (the Gaussian base
     alone) when that is not clearly lower. When the kept pilot's net stayed at
     its start, step 2 trains no net: each fold reads its Gaussian base alone
-    (``result.options["steps"]`` is then 0). So the cost follows the data: two
+    (``result.options["steps"]`` is then 0); when it learned beyond its base,
+    the folds do not ask that again on their fewer validation rows: each keeps
+    its lowest validation record (``stopping_margin=0``). So the cost follows the data: two
     short pilots where a Gaussian describes the dependence, up to seven
     trainings of ``steps`` where the nets keep learning. Which rows decide
     what: the pilots' choices (the net, whether to train) are made on the

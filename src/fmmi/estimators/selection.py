@@ -209,7 +209,10 @@ def select(
     keep the wrong net (``benchmarks/archive/README.md``, "Choosing on pilots").
     When early stopping left the kept pilot's nets at their start (the
     Gaussian base alone, `Pilot.base_only`), the full fit trains no net: it
-    reads the base alone on its folds (``steps=0``, in ``result.options``).
+    reads the base alone on its folds (``steps=0``, in ``result.options``);
+    otherwise the pilot has shown that the net learns beyond its base, and
+    the full fit's nets keep their lowest validation record without asking
+    that again on their fewer validation rows (``stopping_margin=0``).
 
     A better fit of the velocity does not always give a better MI (the
     estimate rests on the divergence): on some heavy-tailed tasks SiLU fits
@@ -314,6 +317,10 @@ def choose(
             if pilots[chosen].base_only:
                 # Its net learned nothing the held-out rows confirm: the full fit reads the base alone.
                 kept.set_params(steps=0)
+            elif kept.early_stopping:
+                # Its held-out half (more rows than a fold's validation share) showed that the net learns
+                # beyond the base: each fold keeps its lowest validation record, rather than ask again.
+                kept.set_params(stopping_margin=0.0)
             if _pilot_is_the_fit(kept, pilot_steps) or (pilots[chosen].base_only and kept.interval == "monte_carlo"):
                 results[chosen] = pilots[chosen].result  # the same training with the same seed: not run twice
             else:

@@ -26,6 +26,7 @@ from harness import Records, parser, seeds, setup  # noqa: E402
 
 import fmmi  # noqa: E402
 from fmmi.benchmark import get_task  # noqa: E402
+from fmmi.sample_check import same_sample_share  # noqa: E402
 from fmmi.solver import rk4_trajectory  # noqa: E402
 
 TASKS = (
@@ -34,16 +35,6 @@ TASKS = (
     "half_cube-multinormal-sparse-25-25-2-2.0,1v1-AI,2v1-waves-12-5.0-3.0,mixtures-sign-5v5,"
     "mixtures-clusters4-5v5,2v1-galaxy-0.5-3.0,1v1-X-0.9"
 )
-
-
-def same_sample_share(a: torch.Tensor, b: torch.Tensor, k: int = 5) -> float:
-    """Schilling's statistic: the mean share of each pooled row's k nearest neighbours from its own sample."""
-    pooled = torch.cat([a, b])
-    labels = torch.cat([torch.zeros(a.shape[0]), torch.ones(b.shape[0])])
-    distances = torch.cdist(pooled, pooled)
-    distances.fill_diagonal_(float("inf"))
-    neighbours = distances.topk(k, largest=False).indices
-    return float((labels[neighbours] == labels[:, None]).double().mean())
 
 
 def missed_share(estimator: fmmi.FMMI, x, y, n_steps: int, seed: int) -> dict:

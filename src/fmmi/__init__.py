@@ -13,7 +13,13 @@ from .estimators import (
     estimate_mi,
     select,
 )
-from .exceptions import DiscreteDataWarning, OverfitWarning, TrainingDivergedError, TrainingRecoveredWarning
+from .exceptions import (
+    DiscreteDataWarning,
+    OverfitWarning,
+    TrainingDivergedError,
+    TrainingRecoveredWarning,
+    UnderfitWarning,
+)
 from .result import MIResult
 
 __all__ = [
@@ -27,6 +33,7 @@ __all__ = [
     "Selection",
     "TrainingDivergedError",
     "TrainingRecoveredWarning",
+    "UnderfitWarning",
     "conditional_mi",
     "config",
     "distributions",

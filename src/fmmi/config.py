@@ -102,6 +102,10 @@ class FlowOptions:
             it). `fmmi.AutoFMMI`'s pilots use ``"held_out"``: their held-out rows choose the net anyway.
         patience: Steps without a lower validation loss after which ``early_stopping`` stops (at
             least `VALIDATION_EVERY`).
+        sample_check: After the fit, carry re-paired held-out rows through the trained flow and compare
+            its samples with other held-out rows (`fmmi.sample_check`, jFMMI only; an
+            `fmmi.UnderfitWarning` when they differ much); one ODE pass over at most 2,000 rows.
+            `fmmi.AutoFMMI`'s pilots skip it (so does a pilot that is itself the estimate).
         stopping_margin: Paired standard errors by which ``early_stopping``'s lowest validation loss
             must lie below the start's (the Gaussian base alone) for the net to keep its trained
             weights; 0 keeps the lowest record whatever the gap. `fmmi.AutoFMMI`'s folds take 0 when
@@ -164,6 +168,7 @@ class FlowOptions:
     validation: str = "train"
     patience: int = 2000
     stopping_margin: float = 2.0
+    sample_check: bool = True
     time_density: str = "uniform"
     time_features: str = "linear"
     fourier: int = 0
@@ -235,8 +240,9 @@ class FlowOptions:
         _check_fraction(self.test_size, "test_size")
         if self.ema is not None and not (isinstance(self.ema, float) and 0.0 < self.ema < 1.0):
             raise ValueError(f"ema must be a float in (0, 1) or None, got {self.ema!r}")
-        if not isinstance(self.gaussian_base, bool):
-            raise ValueError(f"gaussian_base must be True or False, got {self.gaussian_base!r}")
+        for name in ("gaussian_base", "sample_check"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {self.dtype!r}")
 

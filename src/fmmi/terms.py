@@ -23,8 +23,8 @@ from .coupling import conditional_endpoints, gaussian_source_endpoints, joint_en
 from .curves import EarlyStopping, LossCurve
 from .gaussian_base import (
     GaussianBase,
-    SharedXGaussianBase,
     ResidualVelocity,
+    SharedXGaussianBase,
     entropy_difference_moments,
     entropy_moments,
     mi_moments,

@@ -129,6 +129,7 @@ def test_non_numeric_data():
         (dict(steps=0, gaussian_base=False), "steps=0 reads the Gaussian base alone"),
         (dict(patience=100), "patience"),
         (dict(stopping_margin=-1.0), "stopping_margin"),
+        (dict(sample_check="yes"), "sample_check"),
         (dict(validation_fraction=1.0), "validation_fraction"),
         (dict(ema=0.99), "early_stopping keeps the weights of one step"),
         (dict(hidden=2.5), "hidden"),
@@ -428,7 +429,7 @@ def test_after_a_pilot_that_learned_the_folds_keep_their_lowest_record(fits):
     estimator = fmmi.AutoFMMI(random_state=0, activation="gelu", **dict(FAST, n_folds=2))
     result = estimator.fit_estimate(x, y)
     pilot, folds = fits
-    assert pilot.stopping_margin == 2.0 and pilot.stopping_[0][0].kept_step > 0
+    assert pilot.stopping_margin == 2.0 and pilot.stopping_[0][0].kept_step > 0 and not pilot.sample_check
     # The pilot's held-out half already showed a gain over the base: the folds do not test it again.
     assert folds.stopping_margin == 0.0 and result.options["steps"] == FAST["steps"]
     assert all(step > 0 for step in result.kept_steps)

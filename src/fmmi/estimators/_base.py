@@ -29,12 +29,13 @@ from .._checks import (
 )
 from ..checkpoints import fingerprint, open_run
 from ..config import FlowOptions, option_values
-from ..exceptions import OverfitWarning
+from ..exceptions import OverfitWarning, UnderfitWarning
 from ..fit_check import overfit_note
 from ..intervals import crossfit_interval, monte_carlo_interval
 from ..nn import VelocityMLP
 from ..paths import get_path
 from ..result import MIResult
+from ..sample_check import CHECK_ROWS, checks, flow_samples, underfit_note
 from ..terms import Runtime, Term
 from .params import Params
 
@@ -210,9 +211,13 @@ class FlowEstimator(Params):
         self.stopping_ = [
             None if terms is None else tuple(term.stopping for _, term in terms) for terms in self.fold_flows_
         ]
-        notes = overfit_note(self.method, self.fold_flows_, fold_values)
-        for note in notes:
+        overfit = overfit_note(self.method, self.fold_flows_, fold_values)
+        for note in overfit:
             warnings.warn(note, OverfitWarning, stacklevel=3)
+        underfit = underfit_note(self.method, self._sample_parts(data, splits)) if self.options_.sample_check else ()
+        for note in underfit:
+            warnings.warn(note, UnderfitWarning, stacklevel=3)
+        notes = overfit + underfit
         # With the folds dealt out, a rank holds only its own folds' terms.
         self._flows_split = next(i for i, terms in enumerate(self.fold_flows_) if terms is not None)
         self.flows_ = self.fold_flows_[self._flows_split]
@@ -283,6 +288,19 @@ class FlowEstimator(Params):
             return distributed.share_arrays(mine, len(splits))
         self.held_out_losses_ = np.concatenate([losses[i] for i in range(len(splits))])
         return [mine[i] for i in range(len(splits))]
+
+    def _sample_parts(self, data: tuple[np.ndarray, ...], splits: list) -> list[tuple[torch.Tensor, ...]]:
+        """Each checked split's ``(product, flow samples, joint)`` from its held-out rows (`fmmi.sample_check`),
+        up to `CHECK_ROWS` rows in all; splits trained by other processes are left out."""
+        rows = CHECK_ROWS // len(splits)
+        parts = []
+        for split, ((_, eval_rows), terms) in enumerate(zip(splits, self.fold_flows_)):
+            if terms is None or not checks(terms):
+                continue
+            held_out = self._take(data, tuple(r[:rows] for r in eval_rows))
+            ((_, _, arrays),) = self._terms(self._preprocess(self.preprocessing_[split], held_out))
+            parts.append(flow_samples(terms[0][1], arrays, seed=split))
+        return parts
 
     def _splits(self, data: tuple[np.ndarray, ...]) -> list[tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]]:
         """(train rows, eval rows) per split; one index array per group of rows."""

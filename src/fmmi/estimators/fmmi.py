@@ -66,8 +66,8 @@ class FMMI(MIOptions, FlowEstimator):
             per term: the net's flow-matching loss on up to 4,096 of the split's
             held-out rows (the same draws each time) at step 0, every 1,000 steps
             and at the end. Step 0 is the Gaussian base alone (the net starts
-            at zero). When in most splits the end is not lower than step 0 by
-            more than 2 paired standard errors, while the nets move the
+            at zero). When the end is not lower than step 0 by more than 2
+            paired standard errors over every split's rows together, while the nets move the
             estimate by more than 0.1 nats, the fit draws an
             `fmmi.OverfitWarning` (also in ``result.warnings``). None for
             splits of other ranks.

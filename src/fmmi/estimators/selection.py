@@ -28,7 +28,7 @@ from .._checks import check_pair, check_positive_int, make_generator
 from ..checkpoints import recorded_seed
 from ..config import CANDIDATES, problem_options
 from ..curves import paired_mean
-from ..exceptions import OverfitWarning
+from ..exceptions import OverfitWarning, UnderfitWarning, fit_check_category
 from ..result import MIResult
 from .fmmi import FMMI
 
@@ -154,7 +154,7 @@ def _pilots(x, y, candidates, pilot_steps, *, random_state, **options) -> list[P
     for candidate in candidates:
         # A pilot's held-out half chooses the net; it also decides when the pilot stops (more rows than
         # a share of its training half, so a small gain over the Gaussian base is seen).
-        pilot = {"steps": int(pilot_steps), "interval": "monte_carlo", "validation": "held_out"}
+        pilot = {"steps": int(pilot_steps), "interval": "monte_carlo", "validation": "held_out", "sample_check": False}
         estimator = FMMI(**{**shared, **candidate, **pilot}, random_state=random_state)
         result = estimator._fit_estimate((x, y))
         stopped = estimator.stopping_[0]
@@ -301,6 +301,7 @@ def choose(
     # Only the kept fit's own check is reported (below): a pilot or a refused candidate is not the estimate.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OverfitWarning)
+        warnings.simplefilter("ignore", UnderfitWarning)
         if pilot_steps is None:
             losses = []
             for i in range(len(candidates)):
@@ -326,7 +327,7 @@ def choose(
             else:
                 results[chosen] = kept._fit_estimate((x, y))
     for note in results[chosen].warnings:
-        warnings.warn(note, OverfitWarning, stacklevel=2)
+        warnings.warn(note, fit_check_category(note), stacklevel=2)
     return Selection(
         result=results[chosen],
         chosen=chosen,

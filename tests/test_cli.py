@@ -301,15 +301,27 @@ def test_no_choice_above_the_column_limit_unless_asked(gaussian_csv, capsys, mon
     assert "select:" not in capsys.readouterr().out
     assert main([*args, "--steps", "50", "--select"]) == 0
     assert "select: kept" in capsys.readouterr().out
+    # With the Monte-Carlo interval the one net is fitted without a pilot: --pilot-steps has nothing to set.
     assert main([*args, "--steps", "50", "--pilot-steps", "20"]) == 1
-    assert "add --select" in capsys.readouterr().err
+    assert "--pilot-steps: this fit trains no pilot" in capsys.readouterr().err
+
+
+def test_pilot_steps_set_the_one_nets_pilot_above_the_column_limit(gaussian_csv, capsys, monkeypatch):
+    import fmmi.estimators.auto
+
+    monkeypatch.setattr(fmmi.estimators.auto, "SELECT_MAX_COLUMNS", 1)
+    args = ["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--folds", "2", "--json", *FAST_FLAGS]
+    assert main([*args, "--steps", "40", "--pilot-steps", "20"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["selection"]["pilot_steps"] == 20
+    assert record["selection"]["candidates"] == [{"activation": "tanh"}]
 
 
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--no-select", "--pilot-steps", "100"], "--pilot-steps goes with the choice of net, which --no-select"),
-        (["--activation", "silu", "--pilot-steps", "100"], "which --activation turns off"),
+        (["--no-select", "--pilot-steps", "100"], "--pilot-steps goes with the default's pilots, which --no-select"),
+        (["--activation", "silu", "--pilot-steps", "100", "--interval", "monte_carlo"], "trains no pilot"),
         (["--variant", "doe", "--pilot-steps", "100"], "which --variant turns off"),
         (["--select", "--activation", "silu"], "--select cannot be combined with --activation"),
         (["--select", "--z", "w"], "--select cannot be combined with --z"),

@@ -142,7 +142,7 @@ def add_estimate_flags(estimate: argparse.ArgumentParser) -> None:
     estimate.add_argument(
         "--pilot-steps",
         type=positive_int,
-        help="training steps of each net's pilot, on which the net is chosen (default: --steps)",
+        help="training steps of each pilot: the two that choose the net, or the one net's (default: --steps)",
     )
     add_estimator_flags(estimate)
 
@@ -311,19 +311,13 @@ def _estimate_here(args: argparse.Namespace) -> int:
         flag = "--stream" if args.stream else "--z" if args.z is not None else "--activation"
         why = "it chooses the activation itself" if flag == "--activation" else "it fits in-memory FMMI nets only"
         raise ValueError(f"--select cannot be combined with {flag}: {why}")
-    no_choice = _no_choice(args)
-    if args.pilot_steps is not None and no_choice:
-        raise ValueError(f"--pilot-steps goes with the choice of net, which {no_choice} turns off")
+    no_pilots = _no_pilots(args)
+    if args.pilot_steps is not None and no_pilots:
+        raise ValueError(f"--pilot-steps goes with the default's pilots, which {no_pilots} turns off")
     if args.stream:
         return _estimate_streaming(args)
     x, y, z = _load_xy(args)
     options = dict(variant=args.variant, reverse=args.reverse, swap=args.swap, **_estimator_options(args))
-    columns = x.shape[1] + y.shape[1]
-    if not no_choice and not args.select and columns > SELECT_MAX_COLUMNS and args.pilot_steps is not None:
-        raise ValueError(
-            f"--pilot-steps: with {columns} columns (more than {SELECT_MAX_COLUMNS}) the tanh net is fitted alone; "
-            "add --select to choose the net anyway"
-        )
     if z is not None:
         options["activation"] = args.activation or MIOptions.activation
         result = conditional_mi(x, y, z, **options)
@@ -331,16 +325,20 @@ def _estimate_here(args: argparse.Namespace) -> int:
         return 0
     select = True if args.select else False if args.no_select else "auto"
     estimator = AutoFMMI(**options, select=select, pilot_steps=args.pilot_steps)
+    if args.pilot_steps is not None and not estimator.trains_pilots(x.shape[1] + y.shape[1]):
+        raise ValueError(
+            "--pilot-steps: this fit trains no pilot (the one net's pilot needs the crossfit interval, "
+            "early stopping, the Gaussian base and --steps above 0; see fmmi.AutoFMMI)"
+        )
     result = estimator.fit_estimate(x, y)
     _print_result(args, result, "I(X;Y)", {"dim_x": x.shape[1], "dim_y": y.shape[1]}, estimator.selection_)
     return 0
 
 
-def _no_choice(args: argparse.Namespace) -> str | None:
-    """The flag that turns the default's choice of net off, if any (under torchrun, unless --select: the ranks)."""
+def _no_pilots(args: argparse.Namespace) -> str | None:
+    """The flag that turns the default's pilots off, if any (under torchrun, unless --select: the ranks)."""
     for flag, given in (
         ("--no-select", args.no_select),
-        ("--activation", args.activation is not None),
         ("--variant", args.variant != MIOptions.variant and not args.select),
         ("--z", args.z is not None),
         ("--stream", args.stream is not None),

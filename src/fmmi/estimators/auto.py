@@ -107,6 +107,11 @@ class AutoFMMI(DefaultOptions, Params):
             and self.steps > 0
         )
 
+    def trains_pilots(self, n_columns: int) -> bool:
+        """Whether a fit on data of ``n_columns`` columns in all trains pilots (``pilot_steps`` each): the two
+        that choose the net (`chooses_net`), or the one net's pilot (`gates_on_pilot`)."""
+        return self.chooses_net(n_columns) or self.gates_on_pilot()
+
     def fit_estimate(self, x: Any, y: Any) -> MIResult:
         """Choose the net if called for, fit it on the rows of ``x`` (n, dim_x) and ``y`` (n, dim_y), estimate.
 

@@ -19,6 +19,7 @@ step s (and keeps the weights of step s') gives exactly the estimate recorded at
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 import time
@@ -56,7 +57,7 @@ FRESH_ROWS = 2000
 LOSS_DRAWS = 4
 
 
-def trace(task_id: str, n: int, seed: int, validation: float, steps: int) -> dict:
+def trace(task_id: str, n: int, seed: int, validation: float, steps: int, options: dict | None = None) -> dict:
     task = get_task(task_id)
     x, y = check_pair(*task.sample(n, seed=seed))
     fresh = check_pair(*task.sample(FRESH_ROWS, seed=10_000 + seed))
@@ -65,7 +66,7 @@ def trace(task_id: str, n: int, seed: int, validation: float, steps: int) -> dic
     train_rows = order[: int(round(0.8 * n))]  # one fold of five
     n_val = int(round(validation * train_rows.size))
     fit_rows, val_rows = train_rows[n_val:], train_rows[:n_val]
-    options = MIOptions(steps=steps)
+    options = MIOptions(steps=steps, **(options or {}))
     gaussianizers = [MarginalGaussianizer(skip_normal=True).fit(a[fit_rows]) for a in (x, y)]
 
     def prepared(a, b):
@@ -103,7 +104,17 @@ def trace(task_id: str, n: int, seed: int, validation: float, steps: int) -> dic
         "estimates": estimates,
         "losses": [v.tolist() for v in curve.values],
         "seconds": time.perf_counter() - start,
+        "options": options or {},
     }
+
+
+def _option(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` as (key, value), the value read as JSON where it is JSON (numbers, true, null), else text."""
+    key, _, value = text.partition("=")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
 
 
 def main() -> None:
@@ -112,13 +123,17 @@ def main() -> None:
     arguments.add_argument("--tasks", default=",".join(PANEL), help="comma-separated task ids")
     arguments.add_argument("--steps", type=int, default=MIOptions.steps, help="training steps (default: the default's)")
     arguments.add_argument("--validation", type=float, default=0.2, help="validation share of the training rows")
+    arguments.add_argument(
+        "--option", action="append", default=[], help="KEY=VALUE, an option of the net's training (JSON value)"
+    )
     args = arguments.parse_args()
+    options = dict(_option(text) for text in args.option)
     setup(args)
     records = Records(args.out)
     for seed in seeds(args):
         for n in [int(v) for v in args.n.split(",")]:
             for task_id in args.tasks.split(","):
-                record = trace(task_id, n, seed, args.validation, args.steps)
+                record = trace(task_id, n, seed, args.validation, args.steps, options)
                 records.write(record)
                 e = record["estimates"]
                 print(

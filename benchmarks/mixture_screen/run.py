@@ -31,6 +31,9 @@ VARIANTS = {
     "fourier-64-s0.3": {"fourier": 64, "fourier_scale": 0.3},
     "fourier-64-s3": {"fourier": 64, "fourier_scale": 3.0},
     "depth-3": {"depth": 3},
+    "depth-4": {"depth": 4},
+    "hidden-1024": {"hidden": 1024},
+    "time-log": {"time_density": "log", "time_features": "log"},
     "shared-x": {"coupling": "shared_x"},
     "shared-x-fourier": {"coupling": "shared_x", "fourier": 64},
 }

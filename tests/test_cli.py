@@ -206,6 +206,8 @@ def test_estimate_checkpoint_flag_resumes_and_refuses_other_runs(gaussian_csv, t
     assert "other options or data" in capsys.readouterr().err
 
 
+# A 300-step net on grid-valued data misses much of it, and the sample check says so: expected here.
+@pytest.mark.filterwarnings("ignore::fmmi.UnderfitWarning")
 def test_discrete_columns_warn_and_dequantize_flag(tmp_path, capsys):
     rng = np.random.default_rng(0)
     x = rng.integers(0, 3, 600)

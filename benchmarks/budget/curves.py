@@ -57,7 +57,7 @@ FRESH_ROWS = 2000
 LOSS_DRAWS = 4
 
 
-def trace(task_id: str, n: int, seed: int, validation: float, steps: int, options: dict | None = None) -> dict:
+def trace(task_id: str, n: int, seed: int, validation: float, steps: int, overrides: dict | None = None) -> dict:
     task = get_task(task_id)
     x, y = check_pair(*task.sample(n, seed=seed))
     fresh = check_pair(*task.sample(FRESH_ROWS, seed=10_000 + seed))
@@ -66,7 +66,7 @@ def trace(task_id: str, n: int, seed: int, validation: float, steps: int, option
     train_rows = order[: int(round(0.8 * n))]  # one fold of five
     n_val = int(round(validation * train_rows.size))
     fit_rows, val_rows = train_rows[n_val:], train_rows[:n_val]
-    options = MIOptions(steps=steps, **(options or {}))
+    options = MIOptions(steps=steps, **(overrides or {}))
     gaussianizers = [MarginalGaussianizer(skip_normal=True).fit(a[fit_rows]) for a in (x, y)]
 
     def prepared(a, b):
@@ -104,7 +104,7 @@ def trace(task_id: str, n: int, seed: int, validation: float, steps: int, option
         "estimates": estimates,
         "losses": [v.tolist() for v in curve.values],
         "seconds": time.perf_counter() - start,
-        "options": options or {},
+        "options": overrides or {},
     }
 
 

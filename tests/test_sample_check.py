@@ -45,3 +45,13 @@ def test_a_flow_that_learned_the_dependence_or_a_gaussian_is_not_flagged(square)
         learned = fmmi.FMMI(random_state=0, **FAST).fit_estimate(x, y)
         fmmi.FMMI(steps=0, random_state=0).fit_estimate(u, u[:, :1] + rng.normal(size=(2000, 1)))
     assert learned.value > 0.5 and learned.warnings == ()
+
+
+def test_the_default_checks_the_samples_of_a_pilot_that_is_its_estimate(square):
+    # With the Monte-Carlo interval and no early stopping, the kept pilot (one training of the full
+    # length) is the estimate itself: its flow's samples are checked as that fit's would be.
+    auto = fmmi.AutoFMMI(steps=1, early_stopping=False, interval="monte_carlo", random_state=0)
+    with pytest.warns(fmmi.UnderfitWarning, match="samples of the trained flow are told apart"):
+        result = auto.fit_estimate(*square)
+    assert result.value == auto.selection_.pilot_results[auto.selection_.chosen].value  # not trained again
+    assert any("samples of the trained flow" in note for note in result.warnings)

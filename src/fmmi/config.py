@@ -105,7 +105,8 @@ class FlowOptions:
         sample_check: After the fit, carry re-paired held-out rows through the trained flow and compare
             its samples with other held-out rows (`fmmi.sample_check`, jFMMI only; an
             `fmmi.UnderfitWarning` when they differ much); one ODE pass over at most 2,000 rows.
-            `fmmi.AutoFMMI`'s pilots skip it (so does a pilot that is itself the estimate).
+            `fmmi.AutoFMMI`'s pilots run it only with the Monte-Carlo interval, where the kept pilot
+            can be the estimate itself.
         stopping_margin: Paired standard errors by which ``early_stopping``'s lowest validation loss
             must lie below the start's (the Gaussian base alone) for the net to keep its trained
             weights; 0 keeps the lowest record whatever the gap. `fmmi.AutoFMMI`'s folds take 0 when

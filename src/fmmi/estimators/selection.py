@@ -150,13 +150,13 @@ def fit_pilots(
 def _pilots(x, y, candidates, pilot_steps, *, random_state, **options) -> list[Pilot]:
     """`fit_pilots` on validated arrays."""
     shared = {k: v for k, v in options.items() if k not in ("checkpoint_dir", "checkpoint_every")}
+    # With the Monte-Carlo interval the kept pilot can be the estimate itself (`choose`), so each pilot
+    # checks its flow's samples as that fit would; with cross-fitting the folds check theirs.
+    check = options.get("sample_check", FMMI.sample_check) and options.get("interval") == "monte_carlo"
     pilots = []
     for candidate in candidates:
         # A pilot's held-out half chooses the net; it also decides when the pilot stops (more rows than
         # a share of its training half, so a small gain over the Gaussian base is seen).
-        # With the Monte-Carlo interval the kept pilot can be the estimate itself (`choose`), so each pilot
-        # checks its flow's samples as that fit would; with cross-fitting the folds check theirs.
-        check = options.get("sample_check", FMMI.sample_check) and options.get("interval") == "monte_carlo"
         pilot = {"steps": int(pilot_steps), "interval": "monte_carlo", "validation": "held_out", "sample_check": check}
         estimator = FMMI(**{**shared, **candidate, **pilot}, random_state=random_state)
         result = estimator._fit_estimate((x, y))

@@ -88,7 +88,22 @@ def test_the_device_reaches_the_estimators(tmp_path, monkeypatch):
     tiny = dict(steps=5, hidden=8, n_time=2, interval="monte_carlo")
     monkeypatch.setitem(runner.ESTIMATORS, "tiny", lambda seed, device: FMMI(random_state=seed, device=device, **tiny))
     record = runner.run_one(TASKS[0], "tiny", 300, 0, device="auto")
-    assert record["success"] and record["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = "cuda" if torch.cuda.is_available() else "cpu"
+    assert record["success"] and record["device"] == resolved
+    # So do the default (pilots, then folds) and the full selection, which hold no single FMMI.
+    made = []
+
+    def keep(factory):
+        return lambda seed, device: made.append(factory(seed, device)) or made[-1]
+
+    small = dict(steps=5, hidden=8, n_time=2, n_folds=2)
+    auto = keep(lambda seed, device: runner.AutoFMMI(random_state=seed, device=device, **small))
+    full = keep(lambda seed, device: runner._FullSelection(random_state=seed, device=device, options=small))
+    monkeypatch.setitem(runner.ESTIMATORS, "auto-tiny", auto)
+    monkeypatch.setitem(runner.ESTIMATORS, "select-tiny", full)
+    for name in ("auto-tiny", "select-tiny"):
+        assert runner.run_one(TASKS[0], name, 300, 0, device="auto")["device"] == resolved
+    assert [str(estimator.device_) for estimator in made] == [resolved, resolved]
 
 
 def test_selection_records_every_candidate(tmp_path, monkeypatch):

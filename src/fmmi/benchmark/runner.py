@@ -64,9 +64,10 @@ class _FullSelection(Params):
     def fit_estimate(self, x, y):
         options = self.options or {}
         self.selection_ = select(x, y, CANDIDATES, random_state=self.random_state, device=self.device, **options)
-        # What every candidate's mixed_precision resolved to, for the record.
+        # Where every candidate trained and what its mixed_precision resolved to, for the record.
+        self.device_ = resolve_device(self.device)
         wanted = options.get("mixed_precision", FMMI.mixed_precision)
-        self.mixed_precision_ = resolve_mixed_precision(wanted, resolve_device(self.device), FMMI.dtype)
+        self.mixed_precision_ = resolve_mixed_precision(wanted, self.device_, FMMI.dtype)
         return self.selection_.result
 
 

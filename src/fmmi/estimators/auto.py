@@ -72,6 +72,7 @@ class AutoFMMI(DefaultOptions, Params):
         estimator_: The fitted `FMMI` when no pilot ran (None otherwise).
         selection_: The `fmmi.Selection` when pilots ran (None otherwise): one per candidate net, or
             the one net's pilot; ``selection_.result`` is the estimate.
+        device_: The torch device that ``device`` resolved to, where every net of the fit trained.
         mixed_precision_: What ``mixed_precision`` resolved to on this machine.
 
     Example:
@@ -122,6 +123,8 @@ class AutoFMMI(DefaultOptions, Params):
         start = time.perf_counter()
         options = self.mi_options()
         self.estimator_, self.selection_ = None, None
+        self.device_ = resolve_device(self.device)
+        self.mixed_precision_ = resolve_mixed_precision(self.mixed_precision, self.device_, self.dtype)
         if self.chooses_net(x.shape[1] + y.shape[1]):
             candidates = CANDIDATES
         else:
@@ -129,9 +132,7 @@ class AutoFMMI(DefaultOptions, Params):
                 options.activation = MIOptions.activation
             if not self.gates_on_pilot():
                 self.estimator_ = FMMI(**option_values(options))
-                result = self.estimator_._fit_estimate((x, y))
-                self.mixed_precision_ = self.estimator_.mixed_precision_
-                return result
+                return self.estimator_._fit_estimate((x, y))
             candidates = ({"activation": options.activation},)
         seed = self.random_state
         if isinstance(seed, torch.Generator):  # one integer, so that every candidate gets the same rows and draws
@@ -140,7 +141,6 @@ class AutoFMMI(DefaultOptions, Params):
         self.selection_ = choose(
             x, y, candidates, pilot_steps=self.pilot_steps or self.steps, random_state=seed, **shared
         )
-        self.mixed_precision_ = resolve_mixed_precision(self.mixed_precision, resolve_device(self.device), self.dtype)
         return dataclasses.replace(self.selection_.result, seconds=time.perf_counter() - start)
 
 

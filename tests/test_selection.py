@@ -136,6 +136,23 @@ def test_a_rerun_without_a_seed_resumes_from_the_checkpoint_folder(gaussian_1d, 
     assert again.chosen == first.chosen and again.result.value == first.result.value
 
 
+def test_a_fit_s_check_warnings_are_held_and_the_others_pass():
+    from fmmi import OverfitWarning, UnderfitWarning
+    from fmmi.estimators.selection import _holding_fit_checks
+
+    def fit():
+        warnings.warn("too good on its own rows", OverfitWarning)
+        warnings.warn("samples told apart", UnderfitWarning)
+        warnings.warn("something else", RuntimeWarning)
+        return 7
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value, held = _holding_fit_checks(fit)
+    assert value == 7 and [w.category for w in held] == [OverfitWarning, UnderfitWarning]
+    assert [(w.category, str(w.message)) for w in caught] == [(RuntimeWarning, "something else")]
+
+
 def test_only_the_kept_fit_reports_an_overfit_warning():
     # Both candidates learn their 200 training rows here (see tests/estimators/test_fmmi.py): the
     # two pilots' checks are silenced, the kept fit's is reported once.

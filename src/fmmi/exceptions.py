@@ -8,7 +8,6 @@ __all__ = [
     "TrainingDivergedError",
     "TrainingRecoveredWarning",
     "UnderfitWarning",
-    "fit_check_category",
 ]
 
 
@@ -46,11 +45,6 @@ class UnderfitWarning(UserWarning):
     for jFMMI (not reversed) only; silent, not sure, in many dimensions. The same words are kept
     in `MIResult.warnings`.
     """
-
-
-def fit_check_category(note: str) -> type[UserWarning]:
-    """The warning class of a note of `MIResult.warnings` from the fit checks (to raise it again)."""
-    return UnderfitWarning if "samples of the trained flow" in note else OverfitWarning
 
 
 class TrainingDivergedError(FloatingPointError):

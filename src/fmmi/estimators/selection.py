@@ -18,9 +18,9 @@ from __future__ import annotations
 import numbers
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from .._checks import check_pair, check_positive_int, make_generator
 from ..checkpoints import recorded_seed
 from ..config import CANDIDATES, problem_options
 from ..curves import paired_mean
-from ..exceptions import OverfitWarning, UnderfitWarning, fit_check_category
+from ..exceptions import OverfitWarning, UnderfitWarning
 from ..result import MIResult
 from .fmmi import FMMI
 
@@ -38,6 +38,8 @@ __all__ = ["SHARED_OPTIONS", "Pilot", "Selection", "choose", "fit_pilots", "keep
 # different ones the losses would measure fits of different flows on different rows, so every
 # candidate must share them (`fmmi.config.problem_options`).
 SHARED_OPTIONS = problem_options()
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,14 @@ class Selection:
 
 @dataclass(frozen=True)
 class Pilot:
-    """One pilot of `fit_pilots`: its estimate (`MIResult`, nats), its per-row held-out losses, and whether
-    early stopping left every net of it at the start (its Gaussian base alone)."""
+    """One pilot of `fit_pilots`: its estimate (`MIResult`, nats), its per-row held-out losses, whether
+    early stopping left every net of it at the start (its Gaussian base alone), and the warnings of its
+    fit checks, held back (`OverfitWarning`, `UnderfitWarning`; raised only if the pilot is the estimate)."""
 
     result: MIResult
     losses: np.ndarray
     base_only: bool = False
+    held: tuple[warnings.WarningMessage, ...] = ()
 
 
 def keep(losses: Sequence[np.ndarray], margin: float = 2.0) -> tuple[int, list[float], list[float]]:
@@ -96,6 +100,19 @@ def keep(losses: Sequence[np.ndarray], margin: float = 2.0) -> tuple[int, list[f
         stderrs.append(stderr)
     better = [i for i in range(1, len(losses)) if gaps[i] < -margin * stderrs[i]]
     return (min(better, key=lambda i: gaps[i]) if better else 0), gaps, stderrs
+
+
+def _holding_fit_checks(fit: Callable[[], T]) -> tuple[T, tuple[warnings.WarningMessage, ...]]:
+    """``fit()``, with the warnings of its fit checks (`OverfitWarning`, `UnderfitWarning`) held back and
+    returned: a pilot or a refused candidate is not the estimate, so only the kept fit's are raised.
+    Every other warning is raised as it came."""
+    with warnings.catch_warnings(record=True) as caught:
+        value = fit()
+    held = tuple(w for w in caught if issubclass(w.category, (OverfitWarning, UnderfitWarning)))
+    for w in caught:
+        if w not in held:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    return value, held
 
 
 def _check_pilot_steps(steps: Any) -> None:
@@ -159,10 +176,10 @@ def _pilots(x, y, candidates, pilot_steps, *, random_state, **options) -> list[P
         # a share of its training half, so a small gain over the Gaussian base is seen).
         pilot = {"steps": int(pilot_steps), "interval": "monte_carlo", "validation": "held_out", "sample_check": check}
         estimator = FMMI(**{**shared, **candidate, **pilot}, random_state=random_state)
-        result = estimator._fit_estimate((x, y))
+        result, held = _holding_fit_checks(lambda: estimator._fit_estimate((x, y)))
         stopped = estimator.stopping_[0]
         base_only = all(s is not None and s.kept_step == 0 for s in stopped) and estimator.gaussian_base
-        pilots.append(Pilot(result=result, losses=estimator.held_out_losses_, base_only=base_only))
+        pilots.append(Pilot(result=result, losses=estimator.held_out_losses_, base_only=base_only, held=held))
     return pilots
 
 
@@ -300,37 +317,37 @@ def choose(
         return FMMI(**{**own, **candidates[i]}, random_state=seed)
 
     results: list[MIResult | None] = []
+    held: list[tuple[warnings.WarningMessage, ...]] = []  # each fit's own check, raised only for the kept one
     pilots = None
-    # Only the kept fit's own check is reported (below): a pilot or a refused candidate is not the estimate.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OverfitWarning)
-        warnings.simplefilter("ignore", UnderfitWarning)
-        if pilot_steps is None:
-            losses = []
-            for i in range(len(candidates)):
-                estimator = full(i)
-                results.append(estimator._fit_estimate((x, y)))
-                losses.append(estimator.held_out_losses_)
+    if pilot_steps is None:
+        losses = []
+        for i in range(len(candidates)):
+            estimator = full(i)
+            result, notes = _holding_fit_checks(lambda: estimator._fit_estimate((x, y)))
+            results.append(result)
+            held.append(notes)
+            losses.append(estimator.held_out_losses_)
+    else:
+        pilots = _pilots(x, y, candidates, pilot_steps, random_state=seed, **options)
+        losses = [pilot.losses for pilot in pilots]
+        results = [None] * len(candidates)
+        held = [pilot.held for pilot in pilots]
+    chosen, gaps, stderrs = keep(losses, margin)
+    if pilot_steps is not None:
+        kept = full(chosen)
+        if pilots[chosen].base_only:
+            # Its net learned nothing the held-out rows confirm: the full fit reads the base alone.
+            kept.set_params(steps=0)
+        elif kept.early_stopping:
+            # Its held-out half (more rows than a fold's validation share) showed that the net learns
+            # beyond the base: each fold keeps its lowest validation record, rather than ask again.
+            kept.set_params(stopping_margin=0.0)
+        if _pilot_is_the_fit(kept, pilot_steps) or (pilots[chosen].base_only and kept.interval == "monte_carlo"):
+            results[chosen] = pilots[chosen].result  # the same training with the same seed: not run twice
         else:
-            pilots = _pilots(x, y, candidates, pilot_steps, random_state=seed, **options)
-            losses = [pilot.losses for pilot in pilots]
-            results = [None] * len(candidates)
-        chosen, gaps, stderrs = keep(losses, margin)
-        if pilot_steps is not None:
-            kept = full(chosen)
-            if pilots[chosen].base_only:
-                # Its net learned nothing the held-out rows confirm: the full fit reads the base alone.
-                kept.set_params(steps=0)
-            elif kept.early_stopping:
-                # Its held-out half (more rows than a fold's validation share) showed that the net learns
-                # beyond the base: each fold keeps its lowest validation record, rather than ask again.
-                kept.set_params(stopping_margin=0.0)
-            if _pilot_is_the_fit(kept, pilot_steps) or (pilots[chosen].base_only and kept.interval == "monte_carlo"):
-                results[chosen] = pilots[chosen].result  # the same training with the same seed: not run twice
-            else:
-                results[chosen] = kept._fit_estimate((x, y))
-    for note in results[chosen].warnings:
-        warnings.warn(note, fit_check_category(note), stacklevel=2)
+            results[chosen], held[chosen] = _holding_fit_checks(lambda: kept._fit_estimate((x, y)))
+    for note in held[chosen]:
+        warnings.warn(note.message, note.category, stacklevel=2)
     return Selection(
         result=results[chosen],
         chosen=chosen,

@@ -91,17 +91,13 @@ def test_the_device_reaches_the_estimators(tmp_path, monkeypatch):
     resolved = "cuda" if torch.cuda.is_available() else "cpu"
     assert record["success"] and record["device"] == resolved
     # So do the default (pilots, then folds) and the full selection, which hold no single FMMI.
-    made = []
-
-    def keep(factory):
-        return lambda seed, device: made.append(factory(seed, device)) or made[-1]
-
     small = dict(steps=5, hidden=8, n_time=2, n_folds=2)
-    auto = keep(lambda seed, device: runner.AutoFMMI(random_state=seed, device=device, **small))
-    full = keep(lambda seed, device: runner._FullSelection(random_state=seed, device=device, options=small))
-    monkeypatch.setitem(runner.ESTIMATORS, "auto-tiny", auto)
-    monkeypatch.setitem(runner.ESTIMATORS, "select-tiny", full)
-    for name in ("auto-tiny", "select-tiny"):
+    made = [
+        runner.AutoFMMI(random_state=0, device="auto", **small),
+        runner._FullSelection(random_state=0, device="auto", options=small),
+    ]
+    for name, estimator in zip(("auto-tiny", "select-tiny"), made):
+        monkeypatch.setitem(runner.ESTIMATORS, name, lambda seed, device, made_one=estimator: made_one)
         assert runner.run_one(TASKS[0], name, 300, 0, device="auto")["device"] == resolved
     assert [str(estimator.device_) for estimator in made] == [resolved, resolved]
 

@@ -1,7 +1,9 @@
+import itertools
+
 import pytest
 import torch
 
-from fmmi.coupling import derangement, pair
+from fmmi.coupling import OT_BLOCK, derangement, ot_pairing, pair
 
 
 def test_derangement_has_no_fixed_point():
@@ -17,7 +19,7 @@ def test_derangement_needs_two():
         derangement(1, torch.Generator())
 
 
-@pytest.mark.parametrize("coupling", ["independent", "shared_x"])
+@pytest.mark.parametrize("coupling", ["independent", "shared_x", "ot"])
 @pytest.mark.parametrize("derange", [False, True])
 def test_pair_keeps_the_marginals(coupling, derange):
     generator = torch.Generator().manual_seed(1)
@@ -32,6 +34,34 @@ def test_pair_keeps_the_marginals(coupling, derange):
         assert torch.equal(z_0[:, 0], x[:, 0])
     if derange:  # no source row is an original pair
         assert not torch.any(z_0[:, 1] - z_0[:, 0] == 100)
+
+
+def cost(source, target):
+    return (source - target).square().sum().item()
+
+
+def test_ot_pairing_is_the_least_cost_assignment_within_each_block():
+    generator = torch.Generator().manual_seed(0)
+    source, target = torch.randn(10, 2, generator=generator), torch.randn(10, 2, generator=generator)
+    pick = ot_pairing(source, target, block=5)
+    for start in (0, 5):  # each block's rows are re-paired among themselves, at the least total cost
+        assert sorted(pick[start : start + 5].tolist()) == list(range(start, start + 5))
+        best = min(
+            cost(source[start + torch.tensor(order)], target[start : start + 5])
+            for order in itertools.permutations(range(5))
+        )
+        assert cost(source[pick[start : start + 5]], target[start : start + 5]) == pytest.approx(best)
+
+
+def test_ot_coupling_re_pairs_the_independent_draws_at_a_lower_cost():
+    generator = torch.Generator().manual_seed(0)
+    x, y = torch.randn(600, 2, generator=generator), torch.randn(600, 1, generator=generator)
+    independent, z_1 = pair(x, y, torch.Generator().manual_seed(3), coupling="independent")
+    ot, _ = pair(x, y, torch.Generator().manual_seed(3), coupling="ot")
+    for start in range(0, 600, OT_BLOCK):
+        block = slice(start, start + OT_BLOCK)
+        assert sorted(map(tuple, ot[block].tolist())) == sorted(map(tuple, independent[block].tolist()))
+        assert cost(ot[block], z_1[block]) < cost(independent[block], z_1[block])
 
 
 def test_unknown_coupling():

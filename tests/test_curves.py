@@ -46,6 +46,13 @@ def test_a_net_no_clearly_better_than_its_start_goes_back_to_the_start():
     assert stopping.stopped_step < 3000  # at most 1,500 steps past the lowest record
 
 
+def test_a_lower_record_that_is_not_clearly_lower_is_still_held():
+    # The record at 500 is the lowest, but a margin of 1,000 standard errors sends the net back to its start.
+    stopping, weight = run([2.0, 1.9, 2.0, 2.0, 2.0, 2.0], patience=1500, margin=1000.0)
+    assert stopping.kept_step == 0 and weight == 0.0
+    assert stopping.lowest_step == 500 and stopping.weights[500]["weight"].item() == 1.0
+
+
 def test_a_loss_that_keeps_falling_trains_to_the_end():
     means = [2.0 - 0.01 * i for i in range(21)]
     stopping, weight = run(means, patience=2000)

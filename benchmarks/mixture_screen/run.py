@@ -36,6 +36,8 @@ VARIANTS = {
     "time-log": {"time_density": "log", "time_features": "log"},
     "shared-x": {"coupling": "shared_x"},
     "shared-x-fourier": {"coupling": "shared_x", "fourier": 64},
+    "ot": {"coupling": "ot"},
+    "ot-no-base": {"coupling": "ot", "gaussian_base": False},
 }
 
 

@@ -254,8 +254,9 @@ class MIOptions(FlowOptions):
 
     Attributes:
         variant: ``"joint"`` (jFMMI), ``"conditional"`` (cFMMI) or ``"doe"`` (difference of entropies).
-        coupling: jFMMI only: ``"independent"`` (source and target pairs unrelated) or ``"shared_x"``
-            (only y moves); see `fmmi.coupling`.
+        coupling: jFMMI only: ``"independent"`` (source and target pairs unrelated), ``"shared_x"``
+            (only y moves) or ``"ot"`` (pairs re-matched by minibatch optimal transport; the Gaussian base
+            is then the independent coupling's, not exact for Gaussian data); see `fmmi.coupling`.
         derange: Re-pair Y with a derangement (no original pair kept) instead of a uniform permutation.
         reverse: Flow from the joint to the product of marginals (the divergence's sign flips).
         swap: cFMMI only: condition on y and flow in x.

@@ -118,6 +118,11 @@ class EarlyStopping(LossCurve):
         held = [i for i, step in enumerate(self.steps) if step in self.weights]
         return min(held, key=lambda i: self.values[i].mean())
 
+    @property
+    def lowest_step(self) -> int:
+        """The step of the lowest validation record whose weights are held (0 before any record)."""
+        return self.steps[self._lowest()] if self.weights else 0
+
     def record(self, step: int) -> None:
         super().record(step)
         for old in [s for s in self.weights if s >= step]:  # a restart went back past them

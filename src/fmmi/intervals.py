@@ -21,6 +21,11 @@
   jackknife is conservative for the parts of the error that are independent
   across folds (held-out rows, Monte-Carlo, optimisation noise). It costs K
   trainings instead of one.
+
+Where the default keeps the Gaussian base alone, it widens the interval to
+hold a second reading, the net at its lowest validation record
+(`fmmi.estimators.selection.widened`): the interval is then no longer
+``value ± t · stderr``.
 """
 
 from __future__ import annotations

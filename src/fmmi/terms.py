@@ -9,6 +9,7 @@ an entropy, an entropy difference) in nats.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Sequence
@@ -239,6 +240,25 @@ class Term:
         draw, n_rows = self.endpoints(self.tensors(arrays))
         n_mc = self.options.n_mc
         return self.integrate(draw, n_rows, n_mc if n_mc is not None else max(2, n_rows))
+
+    def lowest_contributions(self, arrays: Sequence[np.ndarray], generator: torch.Generator) -> np.ndarray | None:
+        """`contributions` with the net at its lowest validation record, where early stopping kept the net's
+        start over a lower record that was not clearly lower; None otherwise.
+
+        Draws from ``generator``, not the run's stream, and gives the net back its kept weights.
+        """
+        stopping = self.stopping
+        if stopping is None or stopping.kept_step != 0 or stopping.lowest_step == 0:
+            return None
+        kept = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+        runtime = self.runtime
+        try:
+            self.net.load_state_dict(stopping.weights[stopping.lowest_step])
+            self.runtime = dataclasses.replace(runtime, generator=generator)
+            return self.contributions(arrays)
+        finally:
+            self.net.load_state_dict(kept)
+            self.runtime = runtime
 
     def integrate(self, draw, n_rows: int, n_mc: int) -> np.ndarray:
         """Per-unit values of the term's quantity, nats, from ``n_mc`` units drawn by ``draw`` over ``n_rows``."""

@@ -6,6 +6,7 @@ import torch
 
 import fmmi
 from fmmi import FMMI, MIResult, estimate_mi
+from fmmi.intervals import crossfit_interval
 
 from ..conftest import FAST
 
@@ -70,6 +71,7 @@ def test_fit_then_estimate(gaussian_1d):
         dict(time_sampling="uniform", n_mc=4000),
         dict(path="linear"),
         dict(coupling="independent", derange=True),
+        dict(coupling="ot"),
         dict(depth=3, hidden=32),
         dict(fourier=16, fourier_scale=0.5),
         dict(activation="silu", dtype=torch.float64),
@@ -124,7 +126,7 @@ def test_non_numeric_data():
     ("option", "message"),
     [
         (dict(path="spline"), "path"),
-        (dict(coupling="ot"), "coupling"),
+        (dict(coupling="sinkhorn"), "coupling"),
         (dict(steps=-1), "steps"),
         (dict(steps=0, gaussian_base=False), "steps=0 reads the Gaussian base alone"),
         (dict(patience=100), "patience"),
@@ -422,10 +424,7 @@ def test_one_net_is_fitted_after_a_pilot_that_decides_whether_the_folds_train(ga
 
 
 def test_after_a_pilot_that_learned_the_folds_keep_their_lowest_record(fits):
-    # y depends on |x| only: no correlation for the Gaussian base to see, so the pilot's net must learn.
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(1500, 1))
-    y = x**2 + 0.3 * rng.normal(size=(1500, 1))
+    x, y = square_dependence()
     estimator = fmmi.AutoFMMI(random_state=0, activation="gelu", **dict(FAST, n_folds=2))
     result = estimator.fit_estimate(x, y)
     pilot, folds = fits
@@ -433,6 +432,46 @@ def test_after_a_pilot_that_learned_the_folds_keep_their_lowest_record(fits):
     # The pilot's held-out half already showed a gain over the base: the folds do not test it again.
     assert folds.stopping_margin == 0.0 and result.options["steps"] == FAST["steps"]
     assert all(step > 0 for step in result.kept_steps)
+
+
+def test_a_kept_base_widens_its_interval_to_hold_the_net_at_its_lowest_record(fits):
+    x, y = square_dependence()
+    # The pilot's net learns, but no gain clears a margin of 1,000 standard errors: the base is kept.
+    estimator = fmmi.AutoFMMI(random_state=0, activation="gelu", stopping_margin=1000.0, **dict(FAST, n_folds=2))
+    result = estimator.fit_estimate(x, y)
+    pilot, folds = fits
+    assert folds.steps == 0 and result.options["steps"] == 0
+    lowest = estimator.selection_.lowest_result
+    assert lowest.interval_kind == "monte_carlo" and lowest.value > result.value + 0.3
+    _, _, own = crossfit_interval(result.fold_values)
+    assert result.interval == (min(own[0], lowest.interval[0]), max(own[1], lowest.interval[1]))
+    assert result.interval[1] > own[1]
+    # Only the interval moves: the estimate is the base's.
+    assert result.value == pytest.approx(np.mean(result.fold_values))
+
+
+def square_dependence(n=1500, seed=0):
+    """y depends on |x| only: no correlation for the Gaussian base to see, so only a net reads the MI."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 1))
+    return x, x**2 + 0.3 * rng.normal(size=(n, 1))
+
+
+def test_nets_sent_back_to_their_start_are_also_read_at_their_lowest_record():
+    x, y = square_dependence()
+    # A margin no gain can clear: every net goes back to its start, the Gaussian base, which reads about 0.
+    estimator = FMMI(random_state=0, stopping_margin=1000.0, **dict(FAST, n_folds=2))
+    result = estimator.fit_estimate(x, y)
+    assert result.kept_steps == (0, 0) and abs(result.value) < 0.1
+    lowest = estimator.lowest_result_
+    assert lowest.interval_kind == "crossfit" and lowest.n_folds == 2 and lowest.value > result.value + 0.3
+    # The nets keep their start: a new reading is the base's again.
+    assert all(np.ptp(fold) == 0 for fold in np.split(estimator.contributions_, 2))
+    assert estimator.estimate(x[:200], y[:200]).value == pytest.approx(result.fold_values[0])
+    # Where the nets keep their lowest record there is no second reading.
+    estimator.set_params(stopping_margin=0.0)
+    estimator.fit_estimate(x, y)
+    assert estimator.lowest_result_ is None
 
 
 @pytest.mark.parametrize(

@@ -149,9 +149,27 @@ class FlowEstimator(Params):
 
     def _read(self, terms: Terms, data: tuple[np.ndarray, ...], split: int = 0) -> np.ndarray:
         """Per-unit values of the signed sum of the terms (units aligned by position)."""
+        return sum(self._read_terms(terms, data, split))
+
+    def _read_terms(self, terms: Terms, data: tuple[np.ndarray, ...], split: int) -> list[np.ndarray]:
+        """Per-unit signed values of each term."""
         data = self._preprocess(self.preprocessing_[split], data)
         arrays = [arrays for _, _, arrays in self._terms(data)]
-        return sum(coef * term.contributions(a) for (coef, term), a in zip(terms, arrays))
+        return [coef * term.contributions(a) for (coef, term), a in zip(terms, arrays)]
+
+    def _read_lowest(
+        self, terms: Terms, data: tuple[np.ndarray, ...], split: int, parts: list[np.ndarray]
+    ) -> np.ndarray | None:
+        """Per-unit values as `_read` gives them (``parts``, per term), with each net that early stopping left
+        at its start over a lower validation record read at that record (`Term.lowest_contributions`);
+        None when no net was. Draws seeded by the split alone."""
+        data = self._preprocess(self.preprocessing_[split], data)
+        arrays = [arrays for _, _, arrays in self._terms(data)]
+        generator = torch.Generator().manual_seed(split)
+        lowest = [term.lowest_contributions(a, generator) for (_, term), a in zip(terms, arrays)]
+        if all(values is None for values in lowest):
+            return None
+        return sum(part if values is None else coef * values for (coef, _), part, values in zip(terms, parts, lowest))
 
     # -- fit, estimate, fit_estimate -----------------------------------------
 
@@ -225,24 +243,26 @@ class FlowEstimator(Params):
         self.contributions_ = np.concatenate(units)
         # Units index the rows of the last group (the targets of an entropy difference).
         n_eval = int(sum(rows[-1].size for _, rows in splits))
+        self.lowest_result_ = self._lowest_result(units, n_train=n_train[0], n_eval=n_eval, start=start)
         if self.options_.interval == "monte_carlo":
             return self._monte_carlo_result(
                 units[0], n_train=n_train[0], n_eval=n_eval, start=start, terms=self.fold_flows_[0], notes=notes
             )
-        value, stderr, interval = crossfit_interval(fold_values)
-        return self._build(
-            value=value,
-            stderr=stderr,
-            interval=interval,
-            interval_kind="crossfit",
-            n_train=n_train[0],
-            n_eval=n_eval,
-            n_mc=int(self.contributions_.size),
-            n_folds=len(fold_values),
-            fold_values=tuple(fold_values),
-            start=start,
-            warnings=notes,
-        )
+        return self._crossfit_result(units, n_train=n_train[0], n_eval=n_eval, start=start, notes=notes)
+
+    def _lowest_result(self, units: list[np.ndarray], *, n_train: int, n_eval: int, start: float) -> MIResult | None:
+        """The estimate with the nets that early stopping left at their start over a lower validation record
+        read at that record (``lowest_units_``), the other splits as read; None when there is no such net or
+        another process trained some of the splits."""
+        lowest = self.lowest_units_
+        if all(values is None for values in lowest) or any(terms is None for terms in self.fold_flows_):
+            return None
+        units = [own if values is None else values for own, values in zip(units, lowest)]
+        if self.options_.interval == "monte_carlo":
+            return self._monte_carlo_result(
+                units[0], n_train=n_train, n_eval=n_eval, start=start, terms=self.fold_flows_[0]
+            )
+        return self._crossfit_result(units, n_train=n_train, n_eval=n_eval, start=start)
 
     def _fit_read_splits(self, data: tuple[np.ndarray, ...], splits: list) -> list[np.ndarray]:
         """Train on each split's training rows and read its held-out rows; per-unit values of every split.
@@ -261,7 +281,7 @@ class FlowEstimator(Params):
         dealt = distributed.deal_folds(len(splits), self.options_.parallel)
         me, ranks = distributed.rank(), distributed.world_size()
         seeds = torch.randint(2**62, (len(splits),), generator=self.generator_).tolist() if dealt else None
-        shared, mine, losses = self.runtime_, {}, {}
+        shared, mine, losses, lowest = self.runtime_, {}, {}, {}
         try:
             for split, (train_rows, eval_rows) in enumerate(splits):
                 if dealt and split % ranks != me:
@@ -277,12 +297,15 @@ class FlowEstimator(Params):
                     terms = self._fit_terms(
                         self._take(data, train_rows), label, key=f"fold{split + 1}", held_out=held_out
                     )
-                    mine[split] = self._read(terms, held_out, split)
+                    parts = self._read_terms(terms, held_out, split)
+                    mine[split] = sum(parts)
+                    lowest[split] = self._read_lowest(terms, held_out, split, parts)
                     draws = torch.Generator().manual_seed(split)
                     losses[split] = self._losses(terms, held_out, split, draws, LOSS_DRAWS)
                 self.fold_flows_.append(terms)
         finally:
             self.runtime_ = shared
+        self.lowest_units_ = [lowest.get(i) for i in range(len(splits))]
         if dealt:
             self.held_out_losses_ = np.concatenate(distributed.share_arrays(losses, len(splits)))
             return distributed.share_arrays(mine, len(splits))
@@ -354,6 +377,25 @@ class FlowEstimator(Params):
             n_mc=int(values.size),
             n_folds=1,
             fold_values=(value,),
+            start=start,
+            warnings=notes,
+        )
+
+    def _crossfit_result(
+        self, units: list[np.ndarray], *, n_train: int, n_eval: int, start: float, notes: tuple[str, ...] = ()
+    ) -> MIResult:
+        fold_values = [float(values.mean()) for values in units]
+        value, stderr, interval = crossfit_interval(fold_values)
+        return self._build(
+            value=value,
+            stderr=stderr,
+            interval=interval,
+            interval_kind="crossfit",
+            n_train=n_train,
+            n_eval=n_eval,
+            n_mc=int(sum(values.size for values in units)),
+            n_folds=len(fold_values),
+            fold_values=tuple(fold_values),
             start=start,
             warnings=notes,
         )

@@ -75,6 +75,10 @@ class FMMI(MIOptions, FlowEstimator):
             without ``early_stopping``): its validation curve, ``stopped_step`` (where the training
             stopped) and ``kept_step`` (whose weights the net kept; 0: the Gaussian base alone).
             None for splits of other ranks.
+        lowest_result_: After `fit_estimate`, the estimate (same interval kind) with each net that early
+            stopping left at its start, over a validation record that was lower but not clearly so, read at
+            that record instead; the data could not tell these nets from their Gaussian base. None when
+            no net was left so.
         n_train_: Training rows of the first split (validation rows included).
         random_state_: The integer seed used, when one was given or drawn.
 

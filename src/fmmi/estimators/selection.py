@@ -15,6 +15,7 @@ the kept candidate is fitted in full.
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import os
 import warnings
@@ -32,7 +33,7 @@ from ..exceptions import OverfitWarning, UnderfitWarning
 from ..result import MIResult
 from .fmmi import FMMI
 
-__all__ = ["SHARED_OPTIONS", "Pilot", "Selection", "choose", "fit_pilots", "keep", "pilot_losses", "select"]
+__all__ = ["SHARED_OPTIONS", "Pilot", "Selection", "choose", "fit_pilots", "keep", "pilot_losses", "select", "widened"]
 
 # Options that define the flow-matching problem (endpoints, path, preprocessing, folds, seed): with
 # different ones the losses would measure fits of different flows on different rows, so every
@@ -61,6 +62,10 @@ class Selection:
             None when every candidate was fitted in full.
         pilot_results: With ``pilot_steps``, each pilot's own estimate (one
             training, Monte-Carlo interval, nats); None otherwise.
+        lowest_result: When the kept pilot stayed at its Gaussian base, its
+            estimate with its net read at its lowest validation record
+            (`Pilot.lowest`), whose interval ``result``'s was widened to hold;
+            None otherwise.
     """
 
     result: MIResult
@@ -72,18 +77,22 @@ class Selection:
     gap_stderrs: tuple[float, ...]
     pilot_steps: int | None = None
     pilot_results: tuple[MIResult, ...] | None = None
+    lowest_result: MIResult | None = None
 
 
 @dataclass(frozen=True)
 class Pilot:
     """One pilot of `fit_pilots`: its estimate (`MIResult`, nats), its per-row held-out losses, whether
     early stopping left every net of it at the start (its Gaussian base alone), and the warnings of its
-    fit checks, held back (`OverfitWarning`, `UnderfitWarning`; raised only if the pilot is the estimate)."""
+    fit checks, held back (`OverfitWarning`, `UnderfitWarning`; raised only if the pilot is the estimate).
+    ``lowest``: for a pilot left at its base, its estimate with its net read at its lowest validation record
+    (the pilot's own estimate where that record is the start); None otherwise."""
 
     result: MIResult
     losses: np.ndarray
     base_only: bool = False
     held: tuple[warnings.WarningMessage, ...] = ()
+    lowest: MIResult | None = None
 
 
 def keep(losses: Sequence[np.ndarray], margin: float = 2.0) -> tuple[int, list[float], list[float]]:
@@ -100,6 +109,19 @@ def keep(losses: Sequence[np.ndarray], margin: float = 2.0) -> tuple[int, list[f
         stderrs.append(stderr)
     better = [i for i in range(1, len(losses)) if gaps[i] < -margin * stderrs[i]]
     return (min(better, key=lambda i: gaps[i]) if better else 0), gaps, stderrs
+
+
+def widened(result: MIResult, other: MIResult) -> MIResult:
+    """``result`` with its interval widened, where needed, to hold ``other``'s (value and stderr unchanged).
+
+    What `choose` does to the Gaussian base's estimate when the kept pilot's net was not clearly better than
+    its base: the base reads the MI of a Gaussian copula, and its interval (over the folds' bases) carries
+    the base's sampling error, not its bias where the copula is not Gaussian. The net at its lowest
+    validation record is a fit the held-out rows could not tell from the base, so its estimate
+    (`Pilot.lowest`, with its Monte-Carlo interval) is as plausible; the interval holds both.
+    """
+    low, high = result.interval
+    return dataclasses.replace(result, interval=(min(low, other.interval[0]), max(high, other.interval[1])))
 
 
 def _holding_fit_checks(fit: Callable[[], T]) -> tuple[T, tuple[warnings.WarningMessage, ...]]:
@@ -179,7 +201,10 @@ def _pilots(x, y, candidates, pilot_steps, *, random_state, **options) -> list[P
         result, held = _holding_fit_checks(lambda: estimator._fit_estimate((x, y)))
         stopped = estimator.stopping_[0]
         base_only = all(s is not None and s.kept_step == 0 for s in stopped) and estimator.gaussian_base
-        pilots.append(Pilot(result=result, losses=estimator.held_out_losses_, base_only=base_only, held=held))
+        lowest = (estimator.lowest_result_ or result) if base_only else None
+        pilots.append(
+            Pilot(result=result, losses=estimator.held_out_losses_, base_only=base_only, held=held, lowest=lowest)
+        )
     return pilots
 
 
@@ -229,8 +254,11 @@ def select(
     keep the wrong net (``benchmarks/archive/README.md``, "Choosing on pilots").
     When early stopping left the kept pilot's nets at their start (the
     Gaussian base alone, `Pilot.base_only`), the full fit trains no net: it
-    reads the base alone on its folds (``steps=0``, in ``result.options``);
-    otherwise the pilot has shown that the net learns beyond its base, and
+    reads the base alone on its folds (``steps=0``, in ``result.options``),
+    and its interval is widened to hold that of the pilot's net read at its
+    lowest validation record (`widened`: the base is blind to dependence
+    that no Gaussian copula carries, and the held-out rows could not tell
+    that net from it); otherwise the pilot has shown that the net learns beyond its base, and
     the full fit's nets keep their lowest validation record without asking
     that again on their fewer validation rows (``stopping_margin=0``).
 
@@ -346,6 +374,8 @@ def choose(
             results[chosen] = pilots[chosen].result  # the same training with the same seed: not run twice
         else:
             results[chosen], held[chosen] = _holding_fit_checks(lambda: kept._fit_estimate((x, y)))
+        if pilots[chosen].base_only:
+            results[chosen] = widened(results[chosen], pilots[chosen].lowest)
     for note in held[chosen]:
         warnings.warn(note.message, note.category, stacklevel=2)
     return Selection(
@@ -358,4 +388,5 @@ def choose(
         gap_stderrs=tuple(stderrs),
         pilot_steps=None if pilot_steps is None else int(pilot_steps),
         pilot_results=None if pilots is None else tuple(pilot.result for pilot in pilots),
+        lowest_result=None if pilots is None else pilots[chosen].lowest,
     )

@@ -5,8 +5,8 @@ default reads the base alone (`fmmi.AutoFMMI`); the base reads the MI of a Gauss
 interval over the folds' bases carries its sampling error, not that bias. This probe replays, on the
 samples of recorded runs of the default, its two pilots (the tanh and the SiLU net, one training on half
 of the rows each) and records, for each pilot that stayed at its base, its estimate with its net read at
-its lowest validation record (`fmmi.estimators.selection.Pilot.lowest`, a fit the held-out rows could
-not tell from the base), beside the recorded run's truth, estimate and interval. The recorded runs
+its lowest validation record where that is not the start (`fmmi.estimators.selection.Pilot.lowest`, a
+fit the held-out rows could not tell from the base), beside the recorded run's truth, estimate and interval. The recorded runs
 predate the widening of the interval to hold that reading (`fmmi.estimators.selection.widened`), so
 ``--table`` shows the coverage without it and with it.
 
@@ -22,8 +22,8 @@ hold a reading for every pilot; newer ones only for the pilots that stayed at th
 samples: ``dist.sample(n, random_state=10_000 + rep)``, seed ``rep``), ``--bench`` the ``fmmi-default``
 records of a bench folder (``task.sample(n, seed)``, seed ``seed``). ``--table`` prints, per source,
 how often the recorded interval contains the truth, and how often it would if, where the kept pilot
-stayed at its base, it were widened to reach the lowest-record reading and to hold its 95% interval,
-with the mean widths.
+stayed at its base over a lower record, it were widened to reach the lowest-record reading and to hold
+its 95% interval, with the mean widths.
 """
 
 from __future__ import annotations
@@ -92,13 +92,23 @@ def from_bench(folder: str, n: int, wanted_seeds: list[int], tasks: list[str] | 
     return out
 
 
+def widens(row: dict) -> bool:
+    """Whether the default widens this run's interval: its kept pilot stayed at its base over a lower record.
+
+    Records hold a null reading where the pilot did not stay at its base, and older ones the pilot's own
+    reading where no record was lower than the start's (the same number: nothing to widen to)."""
+    kept = row["kept"]
+    reading = row["lowest_readings"][kept]
+    return bool(row["base_only"]) and reading is not None and reading != row["pilot_readings"][kept]
+
+
 def table(rows: list[dict]) -> str:
-    """Per source: runs, runs whose kept pilot stayed at its base, and the intervals containing the truth as
-    recorded, widened to reach the margin-0 reading, and widened to reach its 95% Monte-Carlo interval; the
-    mean widths of the three."""
+    """Per source: runs, runs whose kept pilot stayed at its base, runs the default widens (`widens`), and the
+    intervals containing the truth as recorded, widened to reach the lowest-record reading, and widened to
+    hold its 95% Monte-Carlo interval; the mean widths of the three."""
     lines = [
-        "| source | runs | base kept | covered | to the reading | to its interval | widths |",
-        "|---|---|---|---|---|---|---|",
+        "| source | runs | base kept | widened | covered | to the reading | to its interval | widths |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     sources = {}
     for row in rows:
@@ -106,18 +116,20 @@ def table(rows: list[dict]) -> str:
     for source, group in sources.items():
         truth = np.array([r["true_mi"] for r in group])
         lo, hi = np.array([r["interval"] for r in group]).T
-        base = np.array([r["base_only"] for r in group])
-        # Only where the kept pilot stayed at its base is the interval widened (the reading is null elsewhere).
-        alt = np.array([r["lowest_readings"][r["kept"]] if r["base_only"] else np.nan for r in group], dtype=float)
-        half = 1.96 * np.array([r["lowest_stderrs"][r["kept"]] if r["base_only"] else 0.0 for r in group], dtype=float)
+        kept_base = sum(r["base_only"] for r in group)
+        wide = np.array([widens(r) for r in group])
+        alt = np.array([r["lowest_readings"][r["kept"]] if widens(r) else np.nan for r in group], dtype=float)
+        half = 1.96 * np.array([r["lowest_stderrs"][r["kept"]] if widens(r) else 0.0 for r in group], dtype=float)
         cells, widths = [], []
         for below, above in ((alt, alt), (alt - half, alt + half)):
-            wlo, whi = np.where(base, np.minimum(lo, below), lo), np.where(base, np.maximum(hi, above), hi)
+            wlo, whi = np.where(wide, np.minimum(lo, below), lo), np.where(wide, np.maximum(hi, above), hi)
             cells.append(str(((wlo <= truth) & (truth <= whi)).sum()))
             widths.append(np.mean(whi - wlo))
         covered = ((lo <= truth) & (truth <= hi)).sum()
         width = " / ".join(f"{w:.3f}" for w in (np.mean(hi - lo), *widths))
-        lines.append(f"| {source} | {len(group)} | {base.sum()} | {covered} | {' | '.join(cells)} | {width} |")
+        lines.append(
+            f"| {source} | {len(group)} | {kept_base} | {wide.sum()} | {covered} | {' | '.join(cells)} | {width} |"
+        )
     return "\n".join(lines)
 
 

@@ -62,10 +62,10 @@ class Selection:
             None when every candidate was fitted in full.
         pilot_results: With ``pilot_steps``, each pilot's own estimate (one
             training, Monte-Carlo interval, nats); None otherwise.
-        lowest_result: When the kept pilot stayed at its Gaussian base, its
-            estimate with its net read at its lowest validation record
-            (`Pilot.lowest`), whose interval ``result``'s was widened to hold;
-            None otherwise.
+        lowest_result: When the kept pilot stayed at its Gaussian base over a
+            lower validation record, its estimate with its net read at that
+            record (`Pilot.lowest`), whose interval ``result``'s was widened
+            to hold; None otherwise.
     """
 
     result: MIResult
@@ -85,8 +85,8 @@ class Pilot:
     """One pilot of `fit_pilots`: its estimate (`MIResult`, nats), its per-row held-out losses, whether
     early stopping left every net of it at the start (its Gaussian base alone), and the warnings of its
     fit checks, held back (`OverfitWarning`, `UnderfitWarning`; raised only if the pilot is the estimate).
-    ``lowest``: for a pilot left at its base, its estimate with its net read at its lowest validation record
-    (the pilot's own estimate where that record is the start); None otherwise."""
+    ``lowest``: for a pilot left at its base over a lower validation record that was not clearly lower, its
+    estimate with its net read at that record; None otherwise (also where no record was lower than the start's)."""
 
     result: MIResult
     losses: np.ndarray
@@ -201,7 +201,7 @@ def _pilots(x, y, candidates, pilot_steps, *, random_state, **options) -> list[P
         result, held = _holding_fit_checks(lambda: estimator._fit_estimate((x, y)))
         stopped = estimator.stopping_[0]
         base_only = all(s is not None and s.kept_step == 0 for s in stopped) and estimator.gaussian_base
-        lowest = (estimator.lowest_result_ or result) if base_only else None
+        lowest = estimator.lowest_result_ if base_only else None
         pilots.append(
             Pilot(result=result, losses=estimator.held_out_losses_, base_only=base_only, held=held, lowest=lowest)
         )
@@ -255,10 +255,11 @@ def select(
     When early stopping left the kept pilot's nets at their start (the
     Gaussian base alone, `Pilot.base_only`), the full fit trains no net: it
     reads the base alone on its folds (``steps=0``, in ``result.options``),
-    and its interval is widened to hold that of the pilot's net read at its
-    lowest validation record (`widened`: the base is blind to dependence
-    that no Gaussian copula carries, and the held-out rows could not tell
-    that net from it); otherwise the pilot has shown that the net learns beyond its base, and
+    and where the pilot's net had a lower validation record than its start
+    (not clearly lower), the interval is widened to hold that of the net
+    read at that record (`widened`: the base is blind to dependence that no
+    Gaussian copula carries, and the held-out rows could not tell that net
+    from it); otherwise the pilot has shown that the net learns beyond its base, and
     the full fit's nets keep their lowest validation record without asking
     that again on their fewer validation rows (``stopping_margin=0``).
 
@@ -374,7 +375,7 @@ def choose(
             results[chosen] = pilots[chosen].result  # the same training with the same seed: not run twice
         else:
             results[chosen], held[chosen] = _holding_fit_checks(lambda: kept._fit_estimate((x, y)))
-        if pilots[chosen].base_only:
+        if pilots[chosen].lowest is not None:
             results[chosen] = widened(results[chosen], pilots[chosen].lowest)
     for note in held[chosen]:
         warnings.warn(note.message, note.category, stacklevel=2)

@@ -16,14 +16,14 @@ hold a reading for every pilot; newer ones only for the pilots that stayed at th
 
     python benchmarks/budget/base_only.py --out FILE --coverage COVERAGE_JSON [--reps 0,1] [--threads 1]
     python benchmarks/budget/base_only.py --out FILE --bench BENCH_FOLDER --n 1000 [--seeds 0] [--tasks T1,T2]
-    python benchmarks/budget/base_only.py --out FILE --table
+    python benchmarks/budget/base_only.py --out FILE --table [--pooled LABEL]
 
 ``--coverage`` replays a ``benchmarks/archive/coverage.py --preset default`` output (crossfit runs; its
 samples: ``dist.sample(n, random_state=10_000 + rep)``, seed ``rep``), ``--bench`` the ``fmmi-default``
 records of a bench folder (``task.sample(n, seed)``, seed ``seed``). ``--table`` prints, per source,
 how often the recorded interval contains the truth, and how often it would if, where the kept pilot
-stayed at its base over a lower record, it were widened to reach the lowest-record reading and to hold
-its 95% interval, with the mean widths.
+stayed at its base, it were widened to reach each pilot's lowest-record reading and to hold their 95%
+intervals, as the default now does, with the mean widths.
 """
 
 from __future__ import annotations
@@ -92,44 +92,47 @@ def from_bench(folder: str, n: int, wanted_seeds: list[int], tasks: list[str] | 
     return out
 
 
-def widens(row: dict) -> bool:
-    """Whether the default widens this run's interval: its kept pilot stayed at its base over a lower record.
+def widening(row: dict) -> list[tuple[float, float]]:
+    """The (reading, stderr) of each pilot whose interval the default holds in this run's: where the kept pilot
+    stayed at its base, every pilot with a lower record than its start, read at that record.
 
-    Records hold a null reading where the pilot did not stay at its base, and older ones the pilot's own
-    reading where no record was lower than the start's (the same number: nothing to widen to)."""
-    kept = row["kept"]
-    reading = row["lowest_readings"][kept]
-    return bool(row["base_only"]) and reading is not None and reading != row["pilot_readings"][kept]
+    Records hold a null reading for a pilot with no such record (or one that learned), and older ones the
+    pilot's own reading (the same number: nothing to widen to)."""
+    if not row["base_only"]:
+        return []
+    pairs = zip(row["lowest_readings"], row["lowest_stderrs"], row["pilot_readings"])
+    return [(reading, stderr) for reading, stderr, own in pairs if reading is not None and reading != own]
 
 
-def table(rows: list[dict]) -> str:
-    """Per source: runs, runs whose kept pilot stayed at its base, runs the default widens (`widens`), and the
-    intervals containing the truth as recorded, widened to reach the lowest-record reading, and widened to
-    hold its 95% Monte-Carlo interval; the mean widths of the three."""
+def table(rows: list[dict], pooled: str | None = None) -> str:
+    """Per source: runs, runs whose kept pilot stayed at its base, runs the default widens (`widening`), and
+    the intervals containing the truth as recorded, widened to reach the lowest-record readings, and widened
+    to hold their 95% Monte-Carlo intervals; the mean widths of the three. ``pooled``: one line of that name
+    for every row (for a bench folder's tasks)."""
     lines = [
-        "| source | runs | base kept | widened | covered | to the reading | to its interval | widths |",
+        "| source | runs | base kept | widened | covered | to the readings | to their intervals | widths |",
         "|---|---|---|---|---|---|---|---|",
     ]
     sources = {}
     for row in rows:
-        sources.setdefault(row["source"], []).append(row)
+        sources.setdefault(pooled or row["source"], []).append(row)
     for source, group in sources.items():
-        truth = np.array([r["true_mi"] for r in group])
-        lo, hi = np.array([r["interval"] for r in group]).T
-        kept_base = sum(r["base_only"] for r in group)
-        wide = np.array([widens(r) for r in group])
-        alt = np.array([r["lowest_readings"][r["kept"]] if widens(r) else np.nan for r in group], dtype=float)
-        half = 1.96 * np.array([r["lowest_stderrs"][r["kept"]] if widens(r) else 0.0 for r in group], dtype=float)
-        cells, widths = [], []
-        for below, above in ((alt, alt), (alt - half, alt + half)):
-            wlo, whi = np.where(wide, np.minimum(lo, below), lo), np.where(wide, np.maximum(hi, above), hi)
-            cells.append(str(((wlo <= truth) & (truth <= whi)).sum()))
-            widths.append(np.mean(whi - wlo))
-        covered = ((lo <= truth) & (truth <= hi)).sum()
-        width = " / ".join(f"{w:.3f}" for w in (np.mean(hi - lo), *widths))
-        lines.append(
-            f"| {source} | {len(group)} | {kept_base} | {wide.sum()} | {covered} | {' | '.join(cells)} | {width} |"
-        )
+        counts, widths = [0, 0, 0], [[], [], []]
+        for row in group:
+            low, high = row["interval"]
+            bounds = [(low, high), (low, high), (low, high)]
+            for reading, stderr in widening(row):
+                half = 1.96 * stderr
+                bounds[1] = (min(bounds[1][0], reading), max(bounds[1][1], reading))
+                bounds[2] = (min(bounds[2][0], reading - half), max(bounds[2][1], reading + half))
+            for i, (lo, hi) in enumerate(bounds):
+                counts[i] += lo <= row["true_mi"] <= hi
+                widths[i].append(hi - lo)
+        kept_base = sum(row["base_only"] for row in group)
+        wide = sum(bool(widening(row)) for row in group)
+        width = " / ".join(f"{np.mean(w):.3f}" for w in widths)
+        cells = " | ".join(str(c) for c in counts)
+        lines.append(f"| {source} | {len(group)} | {kept_base} | {wide} | {cells} | {width} |")
     return "\n".join(lines)
 
 
@@ -141,9 +144,10 @@ def main() -> None:
     args_parser.add_argument("--n", type=int, default=1000, help="with --bench: the records' row count")
     args_parser.add_argument("--tasks", help="with --bench: comma-separated task ids (default: all)")
     args_parser.add_argument("--table", action="store_true", help="print the table of --out and stop")
+    args_parser.add_argument("--pooled", help="with --table: one line of this name for every record")
     args = args_parser.parse_args()
     if args.table:
-        print(table([json.loads(line) for line in open(args.out)]))
+        print(table([json.loads(line) for line in open(args.out)], args.pooled))
         return
     setup(args)
     if args.coverage:

@@ -441,7 +441,7 @@ def test_a_kept_base_widens_its_interval_to_hold_the_net_at_its_lowest_record(fi
     result = estimator.fit_estimate(x, y)
     pilot, folds = fits
     assert folds.steps == 0 and result.options["steps"] == 0
-    lowest = estimator.selection_.lowest_result
+    (lowest,) = estimator.selection_.lowest_results  # one pilot: the one net's
     assert lowest.interval_kind == "monte_carlo" and lowest.value > result.value + 0.3
     _, _, own = crossfit_interval(result.fold_values)
     assert result.interval == (min(own[0], lowest.interval[0]), max(own[1], lowest.interval[1]))

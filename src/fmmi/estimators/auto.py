@@ -40,9 +40,9 @@ class AutoFMMI(DefaultOptions, Params):
     weights of its lowest validation loss, or its start (the Gaussian base
     alone) when that is not clearly lower. When the kept pilot's net stayed at
     its start, step 2 trains no net: each fold reads its Gaussian base alone
-    (``result.options["steps"]`` is then 0), and where that net had a lower
-    validation record than its start, not clearly lower, the interval is
-    widened to hold the net read at that record, a fit the held-out rows could
+    (``result.options["steps"]`` is then 0), and where a pilot's net had a
+    lower validation record than its start, not clearly lower, the interval is
+    widened to hold that net read at that record, a fit the held-out rows could
     not tell from the base (`fmmi.estimators.selection.widened`); when it learned beyond its base,
     the folds do not ask that again on their fewer validation rows: each keeps
     its lowest validation record (``stopping_margin=0``). So the cost follows the data: two

@@ -62,9 +62,10 @@ class Selection:
             None when every candidate was fitted in full.
         pilot_results: With ``pilot_steps``, each pilot's own estimate (one
             training, Monte-Carlo interval, nats); None otherwise.
-        lowest_result: When the kept pilot stayed at its Gaussian base over a
-            lower validation record, its estimate with its net read at that
-            record (`Pilot.lowest`), whose interval ``result``'s was widened
+        lowest_results: When the kept pilot stayed at its Gaussian base, each
+            pilot's estimate with its net read at its lowest validation record
+            (`Pilot.lowest`; None for a pilot with no lower record than its
+            start, or one that learned), whose intervals ``result``'s was widened
             to hold; None otherwise.
     """
 
@@ -77,7 +78,7 @@ class Selection:
     gap_stderrs: tuple[float, ...]
     pilot_steps: int | None = None
     pilot_results: tuple[MIResult, ...] | None = None
-    lowest_result: MIResult | None = None
+    lowest_results: tuple[MIResult | None, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -115,10 +116,11 @@ def widened(result: MIResult, other: MIResult) -> MIResult:
     """``result`` with its interval widened, where needed, to hold ``other``'s (value and stderr unchanged).
 
     What `choose` does to the Gaussian base's estimate when the kept pilot's net was not clearly better than
-    its base: the base reads the MI of a Gaussian copula, and its interval (over the folds' bases) carries
-    the base's sampling error, not its bias where the copula is not Gaussian. The net at its lowest
-    validation record is a fit the held-out rows could not tell from the base, so its estimate
-    (`Pilot.lowest`, with its Monte-Carlo interval) is as plausible; the interval holds both.
+    its base, once per pilot with a lower record than its start: the base reads the MI of a Gaussian
+    copula, and its interval (over the folds' bases) carries the base's sampling error, not its bias where
+    the copula is not Gaussian. A pilot's net at its lowest validation record is a fit the held-out rows
+    could not tell from the base, so its estimate (`Pilot.lowest`, with its Monte-Carlo interval) is as
+    plausible; the interval holds them all.
     """
     low, high = result.interval
     return dataclasses.replace(result, interval=(min(low, other.interval[0]), max(high, other.interval[1])))
@@ -255,11 +257,11 @@ def select(
     When early stopping left the kept pilot's nets at their start (the
     Gaussian base alone, `Pilot.base_only`), the full fit trains no net: it
     reads the base alone on its folds (``steps=0``, in ``result.options``),
-    and where the pilot's net had a lower validation record than its start
+    and where a pilot's net had a lower validation record than its start
     (not clearly lower), the interval is widened to hold that of the net
     read at that record (`widened`: the base is blind to dependence that no
-    Gaussian copula carries, and the held-out rows could not tell that net
-    from it); otherwise the pilot has shown that the net learns beyond its base, and
+    Gaussian copula carries, and the held-out rows could not tell these
+    nets from it); otherwise the pilot has shown that the net learns beyond its base, and
     the full fit's nets keep their lowest validation record without asking
     that again on their fewer validation rows (``stopping_margin=0``).
 
@@ -375,8 +377,10 @@ def choose(
             results[chosen] = pilots[chosen].result  # the same training with the same seed: not run twice
         else:
             results[chosen], held[chosen] = _holding_fit_checks(lambda: kept._fit_estimate((x, y)))
-        if pilots[chosen].lowest is not None:
-            results[chosen] = widened(results[chosen], pilots[chosen].lowest)
+        if pilots[chosen].base_only:
+            for pilot in pilots:
+                if pilot.lowest is not None:
+                    results[chosen] = widened(results[chosen], pilot.lowest)
     for note in held[chosen]:
         warnings.warn(note.message, note.category, stacklevel=2)
     return Selection(
@@ -389,5 +393,5 @@ def choose(
         gap_stderrs=tuple(stderrs),
         pilot_steps=None if pilot_steps is None else int(pilot_steps),
         pilot_results=None if pilots is None else tuple(pilot.result for pilot in pilots),
-        lowest_result=None if pilots is None else pilots[chosen].lowest,
+        lowest_results=tuple(p.lowest for p in pilots) if pilots and pilots[chosen].base_only else None,
     )

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from ._checks import check_positive_int
-from .coupling import COUPLINGS
+from .coupling import COUPLING_CHOICES
 from .distributed import PARALLEL_MODES
 from .divergence import PROBES
 from .integrate import TIME_SAMPLINGS
@@ -254,9 +254,12 @@ class MIOptions(FlowOptions):
 
     Attributes:
         variant: ``"joint"`` (jFMMI), ``"conditional"`` (cFMMI) or ``"doe"`` (difference of entropies).
-        coupling: jFMMI only: ``"independent"`` (source and target pairs unrelated), ``"shared_x"``
-            (only y moves) or ``"ot"`` (pairs re-matched by minibatch optimal transport; the Gaussian base
-            is then the independent coupling's, not exact for Gaussian data); see `fmmi.coupling`.
+        coupling: jFMMI only: ``"auto"`` (default): ``"shared_x"`` where one side has a single column
+            (that column moves, given the other side), else ``"independent"``
+            (`fmmi.coupling.resolve_coupling`); ``"independent"`` (source and target pairs unrelated);
+            ``"shared_x"`` (only y moves); or ``"ot"`` (pairs re-matched by minibatch optimal transport; the
+            Gaussian base is then the independent coupling's, not exact for Gaussian data); see
+            `fmmi.coupling`.
         derange: Re-pair Y with a derangement (no original pair kept) instead of a uniform permutation.
         reverse: Flow from the joint to the product of marginals (the divergence's sign flips).
         swap: cFMMI only: condition on y and flow in x.
@@ -267,7 +270,7 @@ class MIOptions(FlowOptions):
     """
 
     variant: str = field(default="joint", metadata=_PROBLEM)
-    coupling: str = field(default="independent", metadata=_PROBLEM)
+    coupling: str = field(default="auto", metadata=_PROBLEM)
     derange: bool = field(default=False, metadata=_PROBLEM)
     reverse: bool = field(default=False, metadata=_PROBLEM)
     swap: bool = field(default=False, metadata=_PROBLEM)
@@ -276,7 +279,7 @@ class MIOptions(FlowOptions):
     def check(self) -> None:
         super().check()
         _check_choice(self.variant, "variant", VARIANTS)
-        _check_choice(self.coupling, "coupling", COUPLINGS)
+        _check_choice(self.coupling, "coupling", COUPLING_CHOICES)
         if self.gaussianize not in (True, False, "auto"):
             raise ValueError(f"gaussianize must be True, False or 'auto', got {self.gaussianize!r}")
 

@@ -15,6 +15,15 @@ never keeps an original pair). Two couplings of source and target both carry
   still runs from ``P_X ⊗ P_Y`` to ``P_XY``; its paths cross less, so its
   velocity is simpler to learn.
 
+``"auto"`` (the estimators' default) stands for one of the first two, by the
+data's shape (`resolve_coupling`): where one side has a single column, that
+column alone moves, given the other side (``"shared_x"``, the sides swapped
+when the single column is X's; `swaps_sides`); otherwise ``"independent"``.
+Under the independent coupling the net must also carry ``P_X`` to itself
+between unrelated draws, a transport whose divergence integrates to zero only
+where it is learned exactly; with one column to move, the flow is
+one-dimensional given the rest.
+
 An *endpoints* function maps a batch of row indices (and the generator) to
 ``(z_0, z_1, context)``: source points at t = 0, target points at t = 1 and
 an optional conditioning input (None for unconditional flows). Training and
@@ -31,6 +40,7 @@ from scipy.optimize import linear_sum_assignment
 
 __all__ = [
     "COUPLINGS",
+    "COUPLING_CHOICES",
     "OT_BLOCK",
     "Endpoints",
     "permutation",
@@ -41,14 +51,33 @@ __all__ = [
     "conditional_endpoints",
     "gaussian_source_endpoints",
     "two_sample_endpoints",
+    "resolve_coupling",
+    "swaps_sides",
 ]
 
 Endpoints = Callable[[torch.Tensor, torch.Generator], "tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]"]
 
 COUPLINGS = ("independent", "shared_x", "ot")
+# What the ``coupling`` option accepts: a coupling, or "auto" (`resolve_coupling`).
+COUPLING_CHOICES = ("auto", *COUPLINGS)
 # Rows per optimal-transport block of the ``"ot"`` coupling: the path depends on it, so it is fixed, the same in
 # training and in reading whatever the batch size.
 OT_BLOCK = 256
+
+
+def swaps_sides(coupling: str, dim_x: int, dim_y: int) -> bool:
+    """Whether ``coupling`` on X of ``dim_x`` and Y of ``dim_y`` columns swaps the sides, so that the single
+    column that ``"auto"`` moves is in Y's place (MI is symmetric): X has one column and Y more."""
+    return coupling == "auto" and dim_x == 1 and dim_y > 1
+
+
+def resolve_coupling(coupling: str, dim_x: int, dim_y: int) -> str:
+    """The coupling that ``coupling`` stands for on sides of ``dim_x`` and ``dim_y`` columns (after
+    `swaps_sides`): ``"auto"`` is ``"shared_x"`` where Y has a single column, else ``"independent"``; any
+    other value is itself."""
+    if coupling != "auto":
+        return coupling
+    return "shared_x" if dim_y == 1 else "independent"
 
 
 def permutation(n: int, generator: torch.Generator) -> torch.Tensor:
@@ -89,7 +118,7 @@ def pair(
         x: Batch of X, shape (n, dim_x).
         y: Paired batch of Y, shape (n, dim_y).
         generator: Source of randomness (CPU).
-        coupling: ``"independent"`` or ``"shared_x"`` (see module docstring).
+        coupling: One of `COUPLINGS` (see the module docstring).
         derange: Re-pair Y with a derangement instead of a permutation.
 
     Returns:

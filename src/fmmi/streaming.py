@@ -33,6 +33,7 @@ import torch
 
 from ._checks import location_scale, make_generator, resolve_device, resolve_mixed_precision
 from .config import StreamingOptions, option_values
+from .coupling import swaps_sides
 from .intervals import monte_carlo_interval
 from .preprocessing import MarginalGaussianizer
 from .result import MIResult
@@ -120,6 +121,8 @@ def estimate_mi_streaming(x: str | os.PathLike | NpyRows, y: str | os.PathLike |
     y = y if isinstance(y, NpyRows) else NpyRows(y)
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same number of rows, got {len(x)} and {len(y)}")
+    if swaps_sides(settings.coupling, x.dim, y.dim):  # the single column that "auto" moves goes in y's place
+        x, y = y, x
     n = len(x)
     n_eval = int(round(n * settings.test_size))
     if min(n_eval, n - n_eval) < 8:

@@ -20,7 +20,13 @@ import torch
 
 from ._checks import location_scale
 from .config import VALIDATION_EVERY, FlowOptions, MIOptions
-from .coupling import conditional_endpoints, gaussian_source_endpoints, joint_endpoints, two_sample_endpoints
+from .coupling import (
+    conditional_endpoints,
+    gaussian_source_endpoints,
+    joint_endpoints,
+    resolve_coupling,
+    two_sample_endpoints,
+)
 from .curves import EarlyStopping, LossCurve
 from .gaussian_base import (
     GaussianBase,
@@ -350,10 +356,16 @@ class JointMITerm(Term):
     def dims(self, arrays):
         return arrays[0].shape[1] + arrays[1].shape[1], 0
 
+    def coupling(self, tensors) -> str:
+        """The coupling of the flow between these sides (``"auto"`` resolved, `fmmi.coupling.resolve_coupling`)."""
+        x, y = tensors
+        return resolve_coupling(self.options.coupling, x.shape[1], y.shape[1])
+
     def endpoints(self, tensors):
         x, y = tensors
         options = self.options
-        draw = joint_endpoints(x, y, coupling=options.coupling, derange=options.derange, reverse=options.reverse)
+        coupling = self.coupling(tensors)
+        draw = joint_endpoints(x, y, coupling=coupling, derange=options.derange, reverse=options.reverse)
         return draw, x.shape[0]
 
     def read(self, integrals):
@@ -367,7 +379,7 @@ class JointMITerm(Term):
         return joint, product, -bias, variance
 
     def make_base(self, cov_0, cov_1, tensors):
-        if self.options.coupling != "shared_x":
+        if self.coupling(tensors) != "shared_x":
             return super().make_base(cov_0, cov_1, tensors)
         joint = cov_0 if self.options.reverse else cov_1
         return SharedXGaussianBase(joint, tensors[0].shape[1], self.path, reverse=self.options.reverse)

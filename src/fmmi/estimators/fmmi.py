@@ -9,6 +9,7 @@ import torch
 
 from .._checks import as_matrix, check_pair, refuse_shared_columns
 from ..config import MIOptions
+from ..coupling import swaps_sides
 from ..preprocessing import MarginalGaussianizer
 from ..result import MIResult
 from ..terms import ConditionalMITerm, EntropyTerm, JointMITerm
@@ -112,7 +113,7 @@ class FMMI(MIOptions, FlowEstimator):
         x, y = data
         options = self.options_
         if options.variant == "joint":
-            return [(1.0, JointMITerm, (x, y))]
+            return [(1.0, JointMITerm, (y, x) if swaps_sides(options.coupling, x.shape[1], y.shape[1]) else (x, y))]
         if options.variant == "conditional":
             return [(1.0, ConditionalMITerm, (y, x) if options.swap else (x, y))]
         return [

@@ -3,7 +3,7 @@ import itertools
 import pytest
 import torch
 
-from fmmi.coupling import OT_BLOCK, derangement, ot_pairing, pair
+from fmmi.coupling import OT_BLOCK, derangement, ot_pairing, pair, resolve_coupling, swaps_sides
 
 
 def test_derangement_has_no_fixed_point():
@@ -67,3 +67,25 @@ def test_ot_coupling_re_pairs_the_independent_draws_at_a_lower_cost():
 def test_unknown_coupling():
     with pytest.raises(ValueError, match="coupling must be one of"):
         pair(torch.zeros(3, 1), torch.zeros(3, 1), torch.Generator(), coupling="optimal")
+
+
+@pytest.mark.parametrize(
+    ("dims", "swapped", "coupling"),
+    [
+        ((3, 1), False, "shared_x"),
+        ((1, 1), False, "shared_x"),
+        ((1, 4), True, "shared_x"),
+        ((2, 2), False, "independent"),
+    ],
+)
+def test_auto_moves_a_single_column_given_the_other_side(dims, swapped, coupling):
+    assert swaps_sides("auto", *dims) is swapped
+    dim_x, dim_y = dims[::-1] if swapped else dims
+    assert resolve_coupling("auto", dim_x, dim_y) == coupling
+
+
+@pytest.mark.parametrize("named", ["independent", "shared_x", "ot"])
+def test_a_named_coupling_is_kept_whatever_the_shapes(named):
+    for dims in ((1, 1), (1, 4), (3, 1), (2, 2)):
+        assert not swaps_sides(named, *dims)
+        assert resolve_coupling(named, *dims) == named

@@ -143,3 +143,16 @@ def test_files_larger_than_the_memory_limit_are_streamed(tmp_path):
     assert abs(float(value)) < 0.5  # independent files
     # Resident memory (libraries included) stays well below the data's size.
     assert float(peak_mib) < 0.75 * total_mib
+
+
+def test_streaming_moves_a_single_column_of_x_given_y(tmp_path):
+    # coupling="auto": X's single column moves given Y, as the in-memory estimators do (fmmi.coupling).
+    x, y = CorrelatedGaussian.paired(1, 0.5).sample(2000, random_state=2)
+    y = np.hstack([y, np.random.default_rng(0).normal(size=(2000, 2))])
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    options = dict(hidden=16, steps=20, n_mc=1000, n_time=8, random_state=0, device="cpu")
+    auto = estimate_mi_streaming(tmp_path / "x.npy", tmp_path / "y.npy", **options)
+    swapped = estimate_mi_streaming(tmp_path / "y.npy", tmp_path / "x.npy", coupling="shared_x", **options)
+    assert auto.value == swapped.value
+    assert auto.value == pytest.approx(0.5, abs=0.15)

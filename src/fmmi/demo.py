@@ -57,6 +57,7 @@ def seed_experiment(config: DemoConfig) -> tuple[CorrelatedGaussian, FMMI, MIRes
     x, y = dist.sample(config.samples, random_state=config.seed)
     estimator = FMMI(
         path="linear",
+        coupling="independent",  # the seed's flow: both sides move
         hidden=config.hidden,
         depth=2,
         activation="tanh",

@@ -6,6 +6,7 @@ import torch
 
 import fmmi
 from fmmi import FMMI, MIResult, estimate_mi
+from fmmi.gaussian_base import GaussianBase, SharedXGaussianBase
 from fmmi.intervals import crossfit_interval
 
 from ..conftest import FAST
@@ -82,6 +83,28 @@ def test_options_give_sensible_estimates(gaussian_1d, options):
     result = estimate_mi(x, y, random_state=1, **{**MC, **options})
     assert result.value == pytest.approx(dist.mutual_information, abs=0.1)
     assert result.options["path"] == options.get("path", "trigonometric")
+
+
+def test_auto_coupling_moves_the_single_column_given_the_other_side():
+    rng = np.random.default_rng(0)
+    one = rng.normal(size=(600, 1))
+    many = one + rng.normal(size=(600, 4))
+    options = dict(MC, steps=30, random_state=0)
+
+    def fitted(x, y, **coupling):
+        estimator = FMMI(**options, **coupling)
+        return estimator, estimator.fit_estimate(x, y).value
+
+    # One column in Y: it moves given X, over the exact Gaussian base of that flow.
+    auto, value = fitted(many, one)
+    assert isinstance(auto.flows_[0][1].base, SharedXGaussianBase)
+    assert value == fitted(many, one, coupling="shared_x")[1]
+    # One column in X: the sides swap, so X's column moves given Y.
+    assert fitted(one, many)[1] == value
+    # Several columns on each side: both sides move.
+    auto, value = fitted(many[:, :2], many[:, 2:])
+    assert type(auto.flows_[0][1].base) is GaussianBase
+    assert value == fitted(many[:, :2], many[:, 2:], coupling="independent")[1]
 
 
 def test_inputs_of_every_kind_agree(gaussian_1d):

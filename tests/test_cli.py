@@ -9,6 +9,7 @@ import pytest
 
 from fmmi.cli import main
 from fmmi.cli.args import progress as _progress
+from fmmi.config import ONE_COLUMN_CANDIDATES
 from fmmi.distributions import CorrelatedGaussian
 
 FAST_FLAGS = ["--steps", "300", "--hidden", "64", "--seed", "0", "--no-progress"]
@@ -279,7 +280,15 @@ def test_the_default_reports_what_fmmi_select_keeps(gaussian_csv, capsys, pilot_
     assert main(["estimate", str(gaussian_csv), "--x", "u", "--y", "v", "--json", *pilots]) == 0
     record = json.loads(capsys.readouterr().out)
     data = np.loadtxt(gaussian_csv, delimiter=",", skiprows=1)
-    expected = select(data[:, :1], data[:, 1:2], pilot_steps=pilot_steps or 100, random_state=0, steps=100, hidden=64)
+    expected = select(
+        data[:, :1],
+        data[:, 1:2],
+        ONE_COLUMN_CANDIDATES,
+        pilot_steps=pilot_steps or 100,
+        random_state=0,
+        steps=100,
+        hidden=64,
+    )
     chosen = record["selection"]["chosen"]
     assert chosen == expected.chosen
     assert record["value"] == pytest.approx(expected.result.value, abs=1e-9)
@@ -288,8 +297,8 @@ def test_the_default_reports_what_fmmi_select_keeps(gaussian_csv, capsys, pilot_
     assert record["selection"]["pilot_steps"] == (pilot_steps or 100)
     assert record["selection"]["pilot_estimates"] == pytest.approx([r.value for r in expected.pilot_results])
     assert record["selection"]["seconds"] >= record["seconds"]  # the whole selection, not only the kept fit
-    assert record["selection"]["candidates"] == [{}, {"activation": "silu"}]
-    assert [value is not None for value in record["selection"]["estimates"]] == [i == chosen for i in range(2)]
+    assert record["selection"]["candidates"] == [{}, {"activation": "silu"}, {"depth": 4}]  # one column each
+    assert [value is not None for value in record["selection"]["estimates"]] == [i == chosen for i in range(3)]
 
 
 def test_no_choice_above_the_column_limit_unless_asked(gaussian_csv, capsys, monkeypatch):

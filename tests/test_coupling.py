@@ -3,7 +3,7 @@ import itertools
 import pytest
 import torch
 
-from fmmi.coupling import OT_BLOCK, derangement, ot_pairing, pair, resolve_coupling, swaps_sides
+from fmmi.coupling import OT_BLOCK, derangement, moves_one_column, ot_pairing, pair, resolve_coupling, swaps_sides
 
 
 def test_derangement_has_no_fixed_point():
@@ -89,3 +89,10 @@ def test_a_named_coupling_is_kept_whatever_the_shapes(named):
     for dims in ((1, 1), (1, 4), (3, 1), (2, 2)):
         assert not swaps_sides(named, *dims)
         assert resolve_coupling(named, *dims) == named
+
+
+def test_one_column_moves_where_a_shared_x_flow_has_one_column_to_move():
+    assert moves_one_column("auto", 1, 1) and moves_one_column("auto", 4, 1) and moves_one_column("auto", 1, 4)
+    assert not moves_one_column("auto", 2, 2)
+    assert moves_one_column("shared_x", 4, 1) and not moves_one_column("shared_x", 1, 4)  # named: no swap
+    assert not moves_one_column("independent", 1, 1) and not moves_one_column("ot", 3, 1)

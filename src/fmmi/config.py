@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from ._checks import check_positive_int
-from .coupling import COUPLING_CHOICES
+from .coupling import COUPLING_CHOICES, moves_one_column
 from .distributed import PARALLEL_MODES
 from .divergence import PROBES
 from .integrate import TIME_SAMPLINGS
@@ -33,11 +33,13 @@ __all__ = [
     "FlowOptions",
     "INTERVALS",
     "MIOptions",
+    "ONE_COLUMN_CANDIDATES",
     "SELECT_MAX_COLUMNS",
     "StreamingOptions",
     "VALIDATION_EVERY",
     "VALIDATIONS",
     "VARIANTS",
+    "net_candidates",
     "option_values",
     "problem_options",
 ]
@@ -51,6 +53,9 @@ VARIANTS = ("joint", "conditional", "doe")
 
 # The nets `AutoFMMI` chooses between: the default net, then the same net with SiLU units.
 CANDIDATES: tuple[dict, ...] = ({}, {"activation": "silu"})
+# Where the flow moves a single column given the other side (`fmmi.coupling.moves_one_column`), the same nets and a
+# tanh net of four hidden layers (benchmarks/pilot_candidates/README.md, "One column moves").
+ONE_COLUMN_CANDIDATES: tuple[dict, ...] = (*CANDIDATES, {"depth": 4})
 # Up to this many columns in all (dim_x + dim_y) `AutoFMMI` chooses between the candidates; above, it fits the
 # first alone (benchmarks/archive/README.md, "Choosing on pilots").
 SELECT_MAX_COLUMNS = 40
@@ -58,6 +63,15 @@ SELECT_MAX_COLUMNS = 40
 # Marks an option that defines the flow-matching problem itself (its endpoints, path, preprocessing or splits):
 # fits that differ in one of these are not scored on the same problem, so their held-out losses do not compare.
 _PROBLEM = {"problem": True}
+
+
+def net_candidates(coupling: str, dim_x: int, dim_y: int, depth: int) -> tuple[dict, ...]:
+    """The nets `AutoFMMI` chooses between for ``coupling`` on X of ``dim_x`` and Y of ``dim_y`` columns:
+    `ONE_COLUMN_CANDIDATES` where the flow moves a single column and ``depth`` is the default's, else
+    `CANDIDATES` (a ``depth`` the user chose is not overridden)."""
+    if depth == FlowOptions.depth and moves_one_column(coupling, dim_x, dim_y):
+        return ONE_COLUMN_CANDIDATES
+    return CANDIDATES
 
 
 def _check_choice(value: Any, name: str, allowed) -> None:
@@ -289,8 +303,8 @@ class DefaultOptions(MIOptions):
     """The options of `fmmi.AutoFMMI`: those of `MIOptions`, with the choice of net on top.
 
     Attributes:
-        activation: None (default): choose the net among `CANDIDATES` (see ``select``), else the first;
-            a name: fit that net alone.
+        activation: None (default): choose the net among `net_candidates` (see ``select``), else the
+            first; a name: fit that net alone.
         select: ``"auto"``: choose the net when no ``activation`` is given, the variant is jFMMI, there
             are at most `SELECT_MAX_COLUMNS` columns in all and the run is a single process; True:
             always choose (no ``activation`` allowed); False: never.

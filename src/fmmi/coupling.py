@@ -51,6 +51,7 @@ __all__ = [
     "conditional_endpoints",
     "gaussian_source_endpoints",
     "two_sample_endpoints",
+    "moves_one_column",
     "resolve_coupling",
     "swaps_sides",
 ]
@@ -78,6 +79,14 @@ def resolve_coupling(coupling: str, dim_x: int, dim_y: int) -> str:
     if coupling != "auto":
         return coupling
     return "shared_x" if dim_y == 1 else "independent"
+
+
+def moves_one_column(coupling: str, dim_x: int, dim_y: int) -> bool:
+    """Whether ``coupling`` on X of ``dim_x`` and Y of ``dim_y`` columns flows a single column given the other
+    side: ``"shared_x"`` (``"auto"`` resolved) with one column in Y's place, after `swaps_sides`."""
+    if swaps_sides(coupling, dim_x, dim_y):
+        dim_x, dim_y = dim_y, dim_x
+    return resolve_coupling(coupling, dim_x, dim_y) == "shared_x" and dim_y == 1
 
 
 def permutation(n: int, generator: torch.Generator) -> torch.Tensor:

@@ -6,6 +6,7 @@ import torch
 
 import fmmi
 from fmmi import FMMI, MIResult, estimate_mi
+from fmmi.config import CANDIDATES, ONE_COLUMN_CANDIDATES
 from fmmi.gaussian_base import GaussianBase, SharedXGaussianBase
 from fmmi.intervals import crossfit_interval
 
@@ -379,9 +380,12 @@ def test_the_default_chooses_the_net_on_pilots(gaussian_1d, monkeypatch):
     monkeypatch.setattr(auto, "choose", lambda *a, **k: made.append(choose(*a, **k)) or made[-1])
     result = estimate_mi(x, y, random_state=0, **options)
     (inside,) = made  # the Selection behind the result, from the same call
-    selection = fmmi.select(x, y, pilot_steps=100, random_state=0, **options)
+    # One column on each side: the flow moves one column, so the deeper tanh net is a candidate too.
+    assert inside.candidates == ONE_COLUMN_CANDIDATES
+    selection = fmmi.select(x, y, ONE_COLUMN_CANDIDATES, pilot_steps=100, random_state=0, **options)
     assert result.value == selection.result.value and result.interval_kind == "crossfit"
-    assert result.options["activation"] == ("tanh", "silu")[selection.chosen]
+    kept = {"activation": "tanh", "depth": 2, **ONE_COLUMN_CANDIDATES[selection.chosen]}
+    assert (result.options["activation"], result.options["depth"]) == (kept["activation"], kept["depth"])
     # The pilots are counted too: the whole call took at least the pilots' and the kept fit's own seconds.
     assert result.seconds >= inside.result.seconds + sum(p.seconds for p in inside.pilot_results)
     # select=False: the tanh net alone, the same seed.
@@ -390,6 +394,24 @@ def test_the_default_chooses_the_net_on_pilots(gaussian_1d, monkeypatch):
     # A generator gives both nets one seed drawn from it.
     drawn = estimate_mi(x, y, random_state=torch.Generator().manual_seed(5), **options)
     assert isinstance(drawn.random_state, int)
+
+
+def test_the_deeper_net_is_a_candidate_only_where_one_column_moves(gaussian_1d, monkeypatch):
+    from fmmi.estimators import auto
+
+    made = []
+    monkeypatch.setattr(auto, "choose", lambda x, y, candidates, **k: made.append(candidates) or 1 / 0)
+    x = np.random.default_rng(0).normal(size=(200, 3))
+    for data, options, expected in [
+        ((x[:, :2], x[:, 2:]), {}, ONE_COLUMN_CANDIDATES),  # Y's one column moves given X
+        ((x[:, :1], x[:, 1:]), {}, ONE_COLUMN_CANDIDATES),  # X's, the sides swapped
+        ((x[:, :1], x[:, 1:]), {"coupling": "independent"}, CANDIDATES),  # both sides move
+        ((x[:, :2], x[:, 2:]), {"depth": 3}, CANDIDATES),  # the user's depth is kept
+    ]:
+        with pytest.raises(ZeroDivisionError):
+            estimate_mi(*data, **options)
+        assert made.pop() == expected
+    assert CANDIDATES == ({}, {"activation": "silu"}) and ONE_COLUMN_CANDIDATES == (*CANDIDATES, {"depth": 4})
 
 
 @pytest.fixture
@@ -408,7 +430,8 @@ def test_no_choice_above_the_column_limit_or_with_an_activation(gaussian_1d, mon
     x, y = x[:1000], y[:1000]
     options = dict(MC, steps=50)
     estimate_mi(x, y, random_state=0, **options)
-    assert [f.activation for f in fits] == ["tanh", "silu"]  # two pilots; the kept one is the estimate
+    # Three pilots (one column on each side: the deeper tanh net too); the kept one is the estimate.
+    assert [(f.activation, f.depth) for f in fits] == [("tanh", 2), ("silu", 2), ("tanh", 4)]
     fits.clear()
     estimate_mi(x, y, random_state=0, activation="gelu", **options)
     assert [f.activation for f in fits] == ["gelu"]
@@ -421,7 +444,7 @@ def test_no_choice_above_the_column_limit_or_with_an_activation(gaussian_1d, mon
     assert [f.activation for f in fits] == ["tanh"]
     fits.clear()
     estimate_mi(x, y, random_state=0, select=True, **options)
-    assert len(fits) == 2
+    assert len(fits) == 3
 
 
 def test_one_net_is_fitted_after_a_pilot_that_decides_whether_the_folds_train(gaussian_1d, fits):

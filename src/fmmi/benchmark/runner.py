@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from .. import __version__
 from .._checks import resolve_device, resolve_mixed_precision
-from ..config import CANDIDATES, SELECT_MAX_COLUMNS
+from ..config import CANDIDATES, ONE_COLUMN_CANDIDATES, SELECT_MAX_COLUMNS, net_candidates
 from ..estimators import FMMI, KSG, MINDE, MINE, NWJ, AutoFMMI, GaussianMI, InfoNCE, select
 from ..estimators.params import Params
 from .tasks import get_task
@@ -48,9 +48,10 @@ def _auto(seed: int, device: str, **options) -> AutoFMMI:
 
 
 class _FullSelection(Params):
-    """`fmmi.select` over the default candidates on their full fits (no pilots), ``options`` shared by both.
+    """`fmmi.select` over the default's candidates (`fmmi.config.net_candidates`) on their full fits (no pilots),
+    ``options`` shared by all.
 
-    Twice the cost of ``fmmi``; with ``interval="monte_carlo"``, one training per candidate.
+    Two or three times the cost of ``fmmi``; with ``interval="monte_carlo"``, one training per candidate.
     """
 
     def __init__(self, *, random_state: int, device: str, options: dict | None = None):
@@ -63,7 +64,10 @@ class _FullSelection(Params):
 
     def fit_estimate(self, x, y):
         options = self.options or {}
-        self.selection_ = select(x, y, CANDIDATES, random_state=self.random_state, device=self.device, **options)
+        candidates = net_candidates(
+            options.get("coupling", FMMI.coupling), x.shape[1], y.shape[1], options.get("depth", FMMI.depth)
+        )
+        self.selection_ = select(x, y, candidates, random_state=self.random_state, device=self.device, **options)
         # Where every candidate trained and what its mixed_precision resolved to, for the record.
         self.device_ = resolve_device(self.device)
         wanted = options.get("mixed_precision", FMMI.mixed_precision)
@@ -105,7 +109,11 @@ ESTIMATORS: dict[str, Callable[[int, str], Any]] = {
 def _params(estimator: Any) -> dict:
     params = estimator.get_params() if hasattr(estimator, "get_params") else {}
     if isinstance(estimator, AutoFMMI):  # the rule's constants, for the record
-        params.update(candidates=str(CANDIDATES), select_max_columns=SELECT_MAX_COLUMNS)
+        params.update(
+            candidates=str(CANDIDATES),
+            one_column_candidates=str(ONE_COLUMN_CANDIDATES),
+            select_max_columns=SELECT_MAX_COLUMNS,
+        )
     return {k: (v if isinstance(v, (int, float, str, bool, type(None))) else str(v)) for k, v in params.items()}
 
 

@@ -10,7 +10,7 @@ import torch
 
 from .. import distributed
 from .._checks import check_pair, resolve_device, resolve_mixed_precision
-from ..config import CANDIDATES, SELECT_MAX_COLUMNS, DefaultOptions, MIOptions, option_values
+from ..config import SELECT_MAX_COLUMNS, DefaultOptions, MIOptions, net_candidates, option_values
 from ..result import MIResult
 from .fmmi import FMMI
 from .params import Params
@@ -24,12 +24,13 @@ class AutoFMMI(DefaultOptions, Params):
 
     In two steps:
 
-    1. Choose the net. One training of each net of `fmmi.config.CANDIDATES`
-       (the tanh net, then the SiLU net), each on half of the rows and of
-       ``pilot_steps`` steps (by default as many as the full fit), is scored
-       by its flow-matching loss on the other half; another net replaces the
-       first only if its loss is lower by more than 2 paired standard errors
-       (`fmmi.select`).
+    1. Choose the net. One training of each net of `fmmi.config.net_candidates`
+       (the tanh net, then the SiLU net; where the flow moves a single column
+       given the other side, also a tanh net of four hidden layers), each on
+       half of the rows and of ``pilot_steps`` steps (by default as many as the
+       full fit), is scored by its flow-matching loss on the other half;
+       another net replaces the first only if its loss is lower by more than
+       2 paired standard errors, the lowest of those winning (`fmmi.select`).
     2. Fit the kept net as `FMMI` does: by default 5-fold cross-fitting, five
        nets each trained on four fifths of the rows and read on the fifth it
        never saw, with an interval that covers the data's and the training's
@@ -129,7 +130,7 @@ class AutoFMMI(DefaultOptions, Params):
         self.device_ = resolve_device(self.device)
         self.mixed_precision_ = resolve_mixed_precision(self.mixed_precision, self.device_, self.dtype)
         if self.chooses_net(x.shape[1] + y.shape[1]):
-            candidates = CANDIDATES
+            candidates = net_candidates(self.coupling, x.shape[1], y.shape[1], self.depth)
         else:
             if options.activation is None:
                 options.activation = MIOptions.activation

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from fmmi import FMMI
-from fmmi.config import CANDIDATES
+from fmmi.config import CANDIDATES, ONE_COLUMN_CANDIDATES
 from fmmi.estimators.selection import select
 
 from .conftest import FAST
@@ -86,6 +86,7 @@ def test_pilots_are_not_checkpointed_but_the_full_fit_is(gaussian_1d, tmp_path):
 
 def test_the_default_candidates_are_the_default_net_and_silu():
     assert CANDIDATES == ({}, {"activation": "silu"})
+    assert ONE_COLUMN_CANDIDATES == (*CANDIDATES, {"depth": 4})  # where one column moves
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 
 from fmmi.cli import main
 from fmmi.cli.args import progress as _progress
-from fmmi.config import ONE_COLUMN_CANDIDATES
+from fmmi.config import ESCALATE_FROM, ONE_COLUMN_CANDIDATES
 from fmmi.distributions import CorrelatedGaussian
 
 FAST_FLAGS = ["--steps", "300", "--hidden", "64", "--seed", "0", "--no-progress"]
@@ -285,6 +285,7 @@ def test_the_default_reports_what_fmmi_select_keeps(gaussian_csv, capsys, pilot_
         data[:, 1:2],
         ONE_COLUMN_CANDIDATES,
         pilot_steps=pilot_steps or 100,
+        escalate_from=ESCALATE_FROM,
         random_state=0,
         steps=100,
         hidden=64,
@@ -297,8 +298,11 @@ def test_the_default_reports_what_fmmi_select_keeps(gaussian_csv, capsys, pilot_
     assert record["selection"]["pilot_steps"] == (pilot_steps or 100)
     assert record["selection"]["pilot_estimates"] == pytest.approx([r.value for r in expected.pilot_results])
     assert record["selection"]["seconds"] >= record["seconds"]  # the whole selection, not only the kept fit
-    assert record["selection"]["candidates"] == [{}, {"activation": "silu"}, {"depth": 4}]  # one column each
-    assert [value is not None for value in record["selection"]["estimates"]] == [i == chosen for i in range(3)]
+    # One column on each side: the deeper net is a candidate, piloted only where a two-layer pilot learned.
+    assert record["selection"]["candidates"] == [dict(c) for c in expected.candidates]
+    assert expected.candidates == ONE_COLUMN_CANDIDATES[: len(expected.candidates)]
+    n = len(expected.candidates)
+    assert [value is not None for value in record["selection"]["estimates"]] == [i == chosen for i in range(n)]
 
 
 def test_no_choice_above_the_column_limit_unless_asked(gaussian_csv, capsys, monkeypatch):

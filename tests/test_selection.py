@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from fmmi import FMMI
-from fmmi.config import CANDIDATES, ONE_COLUMN_CANDIDATES
+from fmmi.config import CANDIDATES, ESCALATE_FROM, ONE_COLUMN_CANDIDATES
 from fmmi.estimators.selection import select
 
 from .conftest import FAST
@@ -84,9 +84,27 @@ def test_pilots_are_not_checkpointed_but_the_full_fit_is(gaussian_1d, tmp_path):
     assert again.gaps == first.gaps and again.result.value == first.result.value
 
 
+def test_a_later_candidate_is_piloted_only_where_an_earlier_pilot_learned(gaussian_1d):
+    options = dict(FAST, steps=200, n_folds=2)
+    deeper = {"depth": 3}
+    # A Gaussian: the Gaussian base is the exact velocity, so the first pilot stays at its base.
+    _, x, y = gaussian_1d
+    base = select(x[:1000], y[:1000], [{}, deeper], pilot_steps=200, escalate_from=1, random_state=0, **options)
+    assert base.candidates == ({},) and len(base.pilot_results) == len(base.gaps) == 1
+    assert base.chosen == 0 and base.result.options["steps"] == 0  # the folds read the base alone
+    # X and Y dependent through a random sign, which no Gaussian copula carries: the first pilot learns.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1000, 1))
+    y = x * rng.choice([-1, 1], size=(1000, 1)) + 0.3 * rng.normal(size=(1000, 1))
+    learned = select(x, y, [{}, deeper], pilot_steps=200, escalate_from=1, random_state=0, **options)
+    assert learned.candidates == ({}, deeper) and len(learned.pilot_results) == 2
+    assert learned.result.options["steps"] == 200
+
+
 def test_the_default_candidates_are_the_default_net_and_silu():
     assert CANDIDATES == ({}, {"activation": "silu"})
     assert ONE_COLUMN_CANDIDATES == (*CANDIDATES, {"depth": 4})  # where one column moves
+    assert ESCALATE_FROM == len(CANDIDATES)  # the deeper net only where a two-layer pilot learned
 
 
 @pytest.mark.parametrize(
@@ -100,6 +118,9 @@ def test_the_default_candidates_are_the_default_net_and_silu():
         ([{}], {"random_state": torch.Generator()}, TypeError, "random_state"),
         ([{}], {"pilot_steps": 0}, ValueError, "pilot_steps"),
         ([{}], {"pilot_steps": 2.5}, ValueError, "pilot_steps"),
+        ([{}, {}], {"escalate_from": 1}, ValueError, "needs pilot_steps"),
+        ([{}, {}], {"escalate_from": 0, "pilot_steps": 10}, ValueError, "from 1 to 2"),
+        ([{}, {}], {"escalate_from": 3, "pilot_steps": 10}, ValueError, "from 1 to 2"),
     ],
 )
 def test_bad_selections_are_named(candidates, options, error, message):

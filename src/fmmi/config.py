@@ -33,6 +33,7 @@ __all__ = [
     "FlowOptions",
     "INTERVALS",
     "MIOptions",
+    "ESCALATE_FROM",
     "ONE_COLUMN_CANDIDATES",
     "SELECT_MAX_COLUMNS",
     "StreamingOptions",
@@ -56,6 +57,10 @@ CANDIDATES: tuple[dict, ...] = ({}, {"activation": "silu"})
 # Where the flow moves a single column given the other side (`fmmi.coupling.moves_one_column`), the same nets and a
 # tanh net of four hidden layers (benchmarks/pilot_candidates/README.md, "One column moves").
 ONE_COLUMN_CANDIDATES: tuple[dict, ...] = (*CANDIDATES, {"depth": 4})
+# The candidates from this index on are piloted only where an earlier pilot learned beyond its Gaussian base: where the
+# two-layer nets find nothing that the held-out rows confirm, the deeper net is not tried (`fmmi.select`'s
+# ``escalate_from``; benchmarks/mixture_baselines/README.md, "The deeper pilot").
+ESCALATE_FROM = len(CANDIDATES)
 # Up to this many columns in all (dim_x + dim_y) `AutoFMMI` chooses between the candidates; above, it fits the
 # first alone (benchmarks/archive/README.md, "Choosing on pilots").
 SELECT_MAX_COLUMNS = 40

@@ -6,7 +6,7 @@ import torch
 
 import fmmi
 from fmmi import FMMI, MIResult, estimate_mi
-from fmmi.config import CANDIDATES, ONE_COLUMN_CANDIDATES
+from fmmi.config import CANDIDATES, ESCALATE_FROM, ONE_COLUMN_CANDIDATES
 from fmmi.gaussian_base import GaussianBase, SharedXGaussianBase
 from fmmi.intervals import crossfit_interval
 
@@ -380,9 +380,12 @@ def test_the_default_chooses_the_net_on_pilots(gaussian_1d, monkeypatch):
     monkeypatch.setattr(auto, "choose", lambda *a, **k: made.append(choose(*a, **k)) or made[-1])
     result = estimate_mi(x, y, random_state=0, **options)
     (inside,) = made  # the Selection behind the result, from the same call
-    # One column on each side: the flow moves one column, so the deeper tanh net is a candidate too.
-    assert inside.candidates == ONE_COLUMN_CANDIDATES
-    selection = fmmi.select(x, y, ONE_COLUMN_CANDIDATES, pilot_steps=100, random_state=0, **options)
+    # One column on each side: the flow moves one column, so the deeper tanh net is a candidate too,
+    # piloted only where a two-layer pilot learned beyond its Gaussian base.
+    selection = fmmi.select(
+        x, y, ONE_COLUMN_CANDIDATES, pilot_steps=100, escalate_from=ESCALATE_FROM, random_state=0, **options
+    )
+    assert inside.candidates == selection.candidates == ONE_COLUMN_CANDIDATES[: len(selection.pilot_results)]
     assert result.value == selection.result.value and result.interval_kind == "crossfit"
     kept = {"activation": "tanh", "depth": 2, **ONE_COLUMN_CANDIDATES[selection.chosen]}
     assert (result.options["activation"], result.options["depth"]) == (kept["activation"], kept["depth"])
@@ -429,8 +432,9 @@ def test_no_choice_above_the_column_limit_or_with_an_activation(gaussian_1d, mon
     x, y = x[:1000], y[:1000]
     options = dict(MC, steps=50)
     estimate_mi(x, y, random_state=0, **options)
-    # Three pilots (one column on each side: the deeper tanh net too); the kept one is the estimate.
-    assert [(f.activation, f.depth) for f in fits] == [("tanh", 2), ("silu", 2), ("tanh", 4)]
+    # Two pilots, the kept one the estimate: a Gaussian, where both stay at their base, so the deeper
+    # tanh net of a one-column flow is not piloted (`fmmi.config.ESCALATE_FROM`).
+    assert [(f.activation, f.depth) for f in fits] == [("tanh", 2), ("silu", 2)]
     fits.clear()
     estimate_mi(x, y, random_state=0, activation="gelu", **options)
     assert [f.activation for f in fits] == ["gelu"]
@@ -443,7 +447,7 @@ def test_no_choice_above_the_column_limit_or_with_an_activation(gaussian_1d, mon
     assert [f.activation for f in fits] == ["tanh"]
     fits.clear()
     estimate_mi(x, y, random_state=0, select=True, **options)
-    assert len(fits) == 3
+    assert len(fits) == 2
 
 
 def test_one_net_is_fitted_after_a_pilot_that_decides_whether_the_folds_train(gaussian_1d, fits):

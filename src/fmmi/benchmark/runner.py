@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from .. import __version__
 from .._checks import resolve_device, resolve_mixed_precision
-from ..config import CANDIDATES, ONE_COLUMN_CANDIDATES, SELECT_MAX_COLUMNS, net_candidates
+from ..config import CANDIDATES, ESCALATE_FROM, ONE_COLUMN_CANDIDATES, SELECT_MAX_COLUMNS, net_candidates
 from ..estimators import FMMI, KSG, MINDE, MINE, NWJ, AutoFMMI, GaussianMI, InfoNCE, select
 from ..estimators.params import Params
 from .tasks import get_task
@@ -112,6 +112,7 @@ def _params(estimator: Any) -> dict:
         params.update(
             candidates=str(CANDIDATES),
             one_column_candidates=str(ONE_COLUMN_CANDIDATES),
+            escalate_from=ESCALATE_FROM,
             select_max_columns=SELECT_MAX_COLUMNS,
         )
     return {k: (v if isinstance(v, (int, float, str, bool, type(None))) else str(v)) for k, v in params.items()}

@@ -10,7 +10,7 @@ import torch
 
 from .. import distributed
 from .._checks import check_pair, resolve_device, resolve_mixed_precision
-from ..config import SELECT_MAX_COLUMNS, DefaultOptions, MIOptions, net_candidates, option_values
+from ..config import ESCALATE_FROM, SELECT_MAX_COLUMNS, DefaultOptions, MIOptions, net_candidates, option_values
 from ..result import MIResult
 from .fmmi import FMMI
 from .params import Params
@@ -26,9 +26,11 @@ class AutoFMMI(DefaultOptions, Params):
 
     1. Choose the net. One training of each net of `fmmi.config.net_candidates`
        (the tanh net, then the SiLU net; where the flow moves a single column
-       given the other side, also a tanh net of four hidden layers), each on
-       half of the rows and of ``pilot_steps`` steps (by default as many as the
-       full fit), is scored by its flow-matching loss on the other half;
+       given the other side, also a tanh net of four hidden layers, tried only
+       where a two-layer pilot learned beyond its Gaussian base,
+       `fmmi.config.ESCALATE_FROM`), each on half of the rows and of
+       ``pilot_steps`` steps (by default as many as the full fit), is scored
+       by its flow-matching loss on the other half;
        another net replaces the first only if its loss is lower by more than
        2 paired standard errors, the lowest of those winning (`fmmi.select`).
     2. Fit the kept net as `FMMI` does: by default 5-fold cross-fitting, five
@@ -129,8 +131,10 @@ class AutoFMMI(DefaultOptions, Params):
         self.estimator_, self.selection_ = None, None
         self.device_ = resolve_device(self.device)
         self.mixed_precision_ = resolve_mixed_precision(self.mixed_precision, self.device_, self.dtype)
+        escalate_from = None
         if self.chooses_net(x.shape[1] + y.shape[1]):
             candidates = net_candidates(self.coupling, x.shape[1], y.shape[1], self.depth)
+            escalate_from = min(ESCALATE_FROM, len(candidates))
         else:
             if options.activation is None:
                 options.activation = MIOptions.activation
@@ -143,7 +147,13 @@ class AutoFMMI(DefaultOptions, Params):
             seed = int(torch.randint(2**62, (1,), generator=seed))
         shared = {k: v for k, v in option_values(options).items() if k not in ("activation", "random_state")}
         self.selection_ = choose(
-            x, y, candidates, pilot_steps=self.pilot_steps or self.steps, random_state=seed, **shared
+            x,
+            y,
+            candidates,
+            pilot_steps=self.pilot_steps or self.steps,
+            escalate_from=escalate_from,
+            random_state=seed,
+            **shared,
         )
         return dataclasses.replace(self.selection_.result, seconds=time.perf_counter() - start)
 

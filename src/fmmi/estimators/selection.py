@@ -50,7 +50,8 @@ class Selection:
     Attributes:
         result: The kept candidate's estimate (`MIResult`, nats).
         chosen: Its index in ``candidates``.
-        candidates: The options of each candidate (on top of the shared ones).
+        candidates: The options of each candidate (on top of the shared ones); with
+            ``escalate_from``, those piloted only (the others were not tried).
         results: Every candidate's estimate, in order (with ``pilot_steps``,
             only the kept one was fitted in full; the others are None).
         losses: Mean held-out flow-matching loss of each candidate (with
@@ -188,14 +189,17 @@ def fit_pilots(
     return _pilots(*check_pair(x, y), candidates, pilot_steps, random_state=random_state, **options)
 
 
-def _pilots(x, y, candidates, pilot_steps, *, random_state, **options) -> list[Pilot]:
-    """`fit_pilots` on validated arrays."""
+def _pilots(x, y, candidates, pilot_steps, *, random_state, escalate_from=None, **options) -> list[Pilot]:
+    """`fit_pilots` on validated arrays; from index ``escalate_from`` on, a candidate is piloted only if an
+    earlier pilot learned beyond its Gaussian base (the list stops at the first one not piloted)."""
     shared = {k: v for k, v in options.items() if k not in ("checkpoint_dir", "checkpoint_every")}
     # With the Monte-Carlo interval the kept pilot can be the estimate itself (`choose`), so each pilot
     # checks its flow's samples as that fit would; with cross-fitting the folds check theirs.
     check = options.get("sample_check", FMMI.sample_check) and options.get("interval") == "monte_carlo"
     pilots = []
-    for candidate in candidates:
+    for i, candidate in enumerate(candidates):
+        if escalate_from is not None and i >= escalate_from and all(p.base_only for p in pilots):
+            break
         # A pilot's held-out half chooses the net; it also decides when the pilot stops (more rows than
         # a share of its training half, so a small gain over the Gaussian base is seen).
         pilot = {"steps": int(pilot_steps), "interval": "monte_carlo", "validation": "held_out", "sample_check": check}
@@ -230,6 +234,7 @@ def select(
     *,
     margin: float = 2.0,
     pilot_steps: int | None = None,
+    escalate_from: int | None = None,
     random_state: int | None = None,
     **options: Any,
 ) -> Selection:
@@ -280,6 +285,12 @@ def select(
         pilot_steps: Choose on pilots of this many training steps, then fit
             only the kept candidate in full; None (the default) fits every
             candidate in full and chooses on those fits.
+        escalate_from: With ``pilot_steps``: the candidates from this index on
+            are piloted only if an earlier pilot learned beyond its Gaussian
+            base (`Pilot.base_only` false), so a larger net is not tried where
+            the first ones found nothing the held-out rows confirm; the
+            `Selection` then lists the candidates piloted. None (the default)
+            pilots every candidate.
         random_state: An integer seed shared by every candidate, or None to
             draw one (reported in each result; with a ``checkpoint_dir`` that
             an earlier run of the same call wrote, that run's seed, so that
@@ -294,13 +305,21 @@ def select(
 
     Raises:
         ValueError: no candidate, a candidate that sets a shared option, a
-            negative margin, or a ``pilot_steps`` that is not a positive integer.
+            negative margin, a ``pilot_steps`` that is not a positive integer,
+            or an ``escalate_from`` without ``pilot_steps`` or out of 1 to
+            ``len(candidates)``.
         TypeError: a candidate that is not a mapping, or a ``random_state``
             that is not an integer (a generator would give each candidate
             other folds).
     """
     return choose(
-        *check_pair(x, y), candidates, margin=margin, pilot_steps=pilot_steps, random_state=random_state, **options
+        *check_pair(x, y),
+        candidates,
+        margin=margin,
+        pilot_steps=pilot_steps,
+        escalate_from=escalate_from,
+        random_state=random_state,
+        **options,
     )
 
 
@@ -311,6 +330,7 @@ def choose(
     *,
     margin: float = 2.0,
     pilot_steps: int | None = None,
+    escalate_from: int | None = None,
     random_state: int | None = None,
     **options: Any,
 ) -> Selection:
@@ -336,6 +356,13 @@ def choose(
         )
     if pilot_steps is not None:
         _check_pilot_steps(pilot_steps)  # before anything is trained
+    if escalate_from is not None:
+        if pilot_steps is None:
+            raise ValueError("escalate_from needs pilot_steps: it decides which candidates are piloted")
+        if not isinstance(escalate_from, numbers.Integral) or not 1 <= escalate_from <= len(candidates):
+            raise ValueError(
+                f"escalate_from must be an index of candidates from 1 to {len(candidates)}, got {escalate_from!r}"
+            )
     if random_state is None:  # a rerun into the same checkpoint folder resumes the run it started
         random_state = _recorded_seed(options.get("checkpoint_dir"), len(candidates))
     _, seed = make_generator(random_state)
@@ -359,7 +386,8 @@ def choose(
             held.append(notes)
             losses.append(estimator.held_out_losses_)
     else:
-        pilots = _pilots(x, y, candidates, pilot_steps, random_state=seed, **options)
+        pilots = _pilots(x, y, candidates, pilot_steps, random_state=seed, escalate_from=escalate_from, **options)
+        candidates = candidates[: len(pilots)]  # those not piloted were not tried
         losses = [pilot.losses for pilot in pilots]
         results = [None] * len(candidates)
         held = [pilot.held for pilot in pilots]

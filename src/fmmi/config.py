@@ -123,7 +123,10 @@ class FlowOptions:
             least `VALIDATION_EVERY`).
         sample_check: After the fit, carry re-paired held-out rows through the trained flow and compare
             its samples with other held-out rows (`fmmi.sample_check`, jFMMI only; an
-            `fmmi.UnderfitWarning` when they differ much); one ODE pass over at most 2,000 rows.
+            `fmmi.UnderfitWarning` when they differ much); one ODE pass over at most 2,000 rows. Where
+            every net stayed at its Gaussian base, also test up to 2,000 held-out rows for dependence
+            the base does not carry (`fmmi.base_check`: an `fmmi.UnderfitWarning` and an interval
+            that holds every MI from 0 up when they hold some).
             `fmmi.AutoFMMI`'s pilots run it only with the Monte-Carlo interval, where the kept pilot
             can be the estimate itself.
         stopping_margin: Paired standard errors by which ``early_stopping``'s lowest validation loss

@@ -68,10 +68,9 @@ def flow_samples(term: Term, arrays: Sequence[np.ndarray], seed: int) -> tuple[t
     half = x.shape[0] // 2
     product = torch.cat([x[:half], y[:half][torch.randperm(half, generator=generator).to(y.device)]], dim=1)
     joint = torch.cat([x[half:], y[half:]], dim=1)
-    at_base = term.base is not None and (
-        term.options.steps == 0 or (term.stopping is not None and term.stopping.kept_step == 0)
-    )
-    velocity = (lambda z, t, context=None: term.base(z, t)) if at_base else term.velocity  # at the base the net is 0
+    velocity = (
+        (lambda z, t, context=None: term.base(z, t)) if term.at_base else term.velocity
+    )  # at the base the net is 0
 
     def in_log_time(z, u, context=None):  # t = 1 - exp(-u LOG_TIME_END), u from 0 to 1: the base's rates stay tame
         t = 1 - torch.exp(-u.double() * LOG_TIME_END)

@@ -297,6 +297,11 @@ class Term:
         return int(self.history.size)
 
     @property
+    def at_base(self) -> bool:
+        """Whether the term reads its Gaussian base alone: no net trained, or early stopping kept its start."""
+        return self.base is not None and self.kept_step == 0
+
+    @property
     def base_value(self) -> float:
         """What the Gaussian base alone reads (the term's quantity, nats; 0 without a base)."""
         return float(self.read(np.array([self.base_integral]))[0])

@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 import torch
@@ -202,6 +203,14 @@ def test_report_counts_intervals_containing_the_truth(tmp_path):
         handle.writelines(json.dumps(r) + "\n" for r in records)
     text = write_report(tmp_path, plot=False).read_text()
     assert "| fmmi | 100 | 1 | 4 (1) | 0.107 | 1/1 | 2/3 (crossfit, monte_carlo) | 1.0 |" in text
+    # An interval open above (the base check's) covers, and the report says how many were.
+    records[1] = record(1, 0.7, [0.6, math.inf])
+    with open(tmp_path / runner.RECORDS, "w") as handle:
+        handle.writelines(json.dumps(r) + "\n" for r in records)
+    (row,) = summarise(load_records(tmp_path))
+    assert (row["covered"], row["open_above"]) == (3, 1)
+    text = write_report(tmp_path, plot=False).read_text()
+    assert "| 3/3, 1 open above (crossfit, monte_carlo) |" in text
 
 
 def test_report_per_seed_and_per_mi_level(tmp_path):

@@ -49,7 +49,8 @@ def summarise(records: list[dict]) -> list[dict]:
     """One row per (task, estimator, n): runs, failures, mean estimate, MAE, solved fraction, seconds.
 
     Also ``covered`` of ``with_interval`` runs whose 95% interval contains the
-    true MI, and the ``interval_kinds`` they carried.
+    true MI, ``open_above`` of them with no upper end (`fmmi.base_check`: these cover by saying
+    that the estimate is likely too low), and the ``interval_kinds`` they carried.
     """
     rows = []
     # In the order the sweep ran them.
@@ -74,6 +75,7 @@ def summarise(records: list[dict]) -> list[dict]:
                 "seconds": float(np.mean([r["seconds"] for r in ok])) if ok else float("nan"),
                 "covered": int(sum(covered)),
                 "with_interval": len(with_interval),
+                "open_above": sum(math.isinf(r["interval"][1]) for r in with_interval),
                 "interval_kinds": sorted({str(r.get("interval_kind")) for r in with_interval}),
                 "devices": sorted({str(r.get("device", "cpu")) for r in group}),
             }
@@ -110,7 +112,7 @@ def estimator_table(rows: list[dict]) -> str:
     for (estimator, n), chosen in _groups(rows, ("estimator", "n")).items():
         a = _aggregate(chosen)
         kinds = ", ".join(a["kinds"])
-        coverage = f"{a['covered']}/{a['with_interval']} ({kinds})" if a["with_interval"] else "n/a"
+        coverage = f"{a['covered']}/{a['with_interval']}{_open(a)} ({kinds})" if a["with_interval"] else "n/a"
         devices = ", ".join(sorted({d for r in chosen for d in r.get("devices", ["cpu"])}))
         lines.append(
             f"| {estimator} | {n} | {len(chosen)} | {a['runs']} ({a['failed']}) | {a['mae']:.3f} "
@@ -131,6 +133,7 @@ def _aggregate(rows: list[dict]) -> dict:
         "rated": len(rated),
         "covered": sum(r["covered"] for r in ok),
         "with_interval": sum(r["with_interval"] for r in ok),
+        "open_above": sum(r.get("open_above", 0) for r in ok),
         "kinds": sorted({kind for r in ok for kind in r["interval_kinds"]}),
         "seconds": float(np.mean([r["seconds"] for r in ok])) if ok else float("nan"),
     }
@@ -153,9 +156,14 @@ def seed_table(records: list[dict]) -> str:
             a = _aggregate(rows)
             lines.append(
                 f"| {estimator} | {n} | {seed} | {len(rows)} | {a['failed']} | {a['mae']:.3f} "
-                f"| {a['solved']}/{a['rated']} | {a['covered']}/{a['with_interval']} | {a['seconds']:.1f} |"
+                f"| {a['solved']}/{a['rated']} | {a['covered']}/{a['with_interval']}{_open(a)} | {a['seconds']:.1f} |"
             )
     return "\n".join(lines)
+
+
+def _open(totals: dict) -> str:
+    """How many of the intervals are open above, in words (nothing when none is)."""
+    return f", {totals['open_above']} open above" if totals["open_above"] else ""
 
 
 def level_table(records: list[dict]) -> str:

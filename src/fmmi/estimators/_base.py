@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,16 +26,15 @@ from .._checks import (
     resolve_mixed_precision,
     warn_if_discrete,
 )
+from ..base_check import unbounded
 from ..checkpoints import fingerprint, open_run
 from ..config import FlowOptions, option_values
-from ..exceptions import OverfitWarning, UnderfitWarning
-from ..fit_check import overfit_note
 from ..intervals import crossfit_interval, monte_carlo_interval
 from ..nn import VelocityMLP
 from ..paths import get_path
 from ..result import MIResult
-from ..sample_check import CHECK_ROWS, checks, flow_samples, underfit_note
 from ..terms import Runtime, Term
+from ._fit_checks import fit_check_notes
 from .params import Params
 
 __all__ = ["FlowEstimator", "MIN_ROWS"]
@@ -229,13 +227,7 @@ class FlowEstimator(Params):
         self.stopping_ = [
             None if terms is None else tuple(term.stopping for _, term in terms) for terms in self.fold_flows_
         ]
-        overfit = overfit_note(self.method, self.fold_flows_, fold_values)
-        for note in overfit:
-            warnings.warn(note, OverfitWarning, stacklevel=3)
-        underfit = underfit_note(self.method, self._sample_parts(data, splits)) if self.options_.sample_check else ()
-        for note in underfit:
-            warnings.warn(note, UnderfitWarning, stacklevel=3)
-        notes = overfit + underfit
+        notes, beyond = fit_check_notes(self, data, splits, fold_values)
         # With the folds dealt out, a rank holds only its own folds' terms.
         self._flows_split = next(i for i, terms in enumerate(self.fold_flows_) if terms is not None)
         self.flows_ = self.fold_flows_[self._flows_split]
@@ -245,10 +237,12 @@ class FlowEstimator(Params):
         n_eval = int(sum(rows[-1].size for _, rows in splits))
         self.lowest_result_ = self._lowest_result(units, n_train=n_train[0], n_eval=n_eval, start=start)
         if self.options_.interval == "monte_carlo":
-            return self._monte_carlo_result(
+            result = self._monte_carlo_result(
                 units[0], n_train=n_train[0], n_eval=n_eval, start=start, terms=self.fold_flows_[0], notes=notes
             )
-        return self._crossfit_result(units, n_train=n_train[0], n_eval=n_eval, start=start, notes=notes)
+        else:
+            result = self._crossfit_result(units, n_train=n_train[0], n_eval=n_eval, start=start, notes=notes)
+        return unbounded(result) if beyond else result
 
     def _lowest_result(self, units: list[np.ndarray], *, n_train: int, n_eval: int, start: float) -> MIResult | None:
         """The estimate with the nets that early stopping left at their start over a lower validation record
@@ -311,19 +305,6 @@ class FlowEstimator(Params):
             return distributed.share_arrays(mine, len(splits))
         self.held_out_losses_ = np.concatenate([losses[i] for i in range(len(splits))])
         return [mine[i] for i in range(len(splits))]
-
-    def _sample_parts(self, data: tuple[np.ndarray, ...], splits: list) -> list[tuple[torch.Tensor, ...]]:
-        """Each checked split's ``(product, flow samples, joint)`` from its held-out rows (`fmmi.sample_check`),
-        up to `CHECK_ROWS` rows in all; splits trained by other processes are left out."""
-        rows = CHECK_ROWS // len(splits)
-        parts = []
-        for split, ((_, eval_rows), terms) in enumerate(zip(splits, self.fold_flows_)):
-            if terms is None or not checks(terms):
-                continue
-            held_out = self._take(data, tuple(r[:rows] for r in eval_rows))
-            ((_, _, arrays),) = self._terms(self._preprocess(self.preprocessing_[split], held_out))
-            parts.append(flow_samples(terms[0][1], arrays, seed=split))
-        return parts
 
     def _splits(self, data: tuple[np.ndarray, ...]) -> list[tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]]:
         """(train rows, eval rows) per split; one index array per group of rows."""

@@ -46,7 +46,9 @@ class AutoFMMI(DefaultOptions, Params):
     (``result.options["steps"]`` is then 0), and where a pilot's net had a
     lower validation record than its start, not clearly lower, the interval is
     widened to hold that net read at that record, a fit the held-out rows could
-    not tell from the base (`fmmi.estimators.selection.widened`); when it learned beyond its base,
+    not tell from the base (`fmmi.estimators.selection.widened`), and where the held-out rows
+    hold dependence that the base does not carry, it is widened to every MI
+    from 0 up (`fmmi.base_check`); when it learned beyond its base,
     the folds do not ask that again on their fewer validation rows: each keeps
     its lowest validation record (``stopping_margin=0``). So the cost follows the data: two
     short pilots where a Gaussian describes the dependence, up to seven

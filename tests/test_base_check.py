@@ -36,9 +36,20 @@ def test_a_gaussian_with_linear_dependence_is_not_flagged():
 
 def test_the_p_value_is_that_of_the_permutations_and_repeats_with_the_seed():
     x, y = _sign_mixture(300)
-    p = beyond_base(x, y, seed=3, permutations=19)
-    assert p == beyond_base(x, y, seed=3, permutations=19)
-    assert p == pytest.approx(1 / 20)  # no permutation reaches the observed statistic
+    p = beyond_base(x, y, seed=3, permutations=19, level=0.2)
+    assert p == beyond_base(x, y, seed=3, permutations=19, level=0.2)
+    # No re-pairing reaches either statistic (the kernel's and, with 3 columns a side, the canonical
+    # correlation's): the smaller p-value, 1 / 20, times two.
+    assert p == pytest.approx(2 / 20)
+
+
+def test_the_re_pairings_stop_once_the_test_cannot_fire():
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(400, 2)), rng.normal(size=(400, 2))
+    p = beyond_base(x, y, seed=0, permutations=399)
+    assert p >= BEYOND_BASE_P
+    # Stopped early: two statistics, each with at least two larger re-pairings among the few drawn.
+    assert p > 2 * 3 / 400
 
 
 def test_too_few_rows_are_refused_by_the_test_and_passed_over_by_the_note():
